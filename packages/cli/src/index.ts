@@ -1,0 +1,2 @@
+// @softweight/cli: work in progress (see its issue).
+export {};

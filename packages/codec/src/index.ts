@@ -1,0 +1,2 @@
+// @softweight/codec: work in progress (see its issue).
+export {};

@@ -1,0 +1,2 @@
+// @softweight/datasets: work in progress (see its issue).
+export {};

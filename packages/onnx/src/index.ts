@@ -1,0 +1,2 @@
+// @softweight/onnx: work in progress (see its issue).
+export {};

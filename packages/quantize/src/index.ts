@@ -1,0 +1,2 @@
+// @softweight/quantize: work in progress (see its issue).
+export {};

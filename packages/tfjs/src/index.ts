@@ -1,0 +1,2 @@
+// @softweight/tfjs: work in progress (see its issue).
+export {};
