@@ -1,2 +1,3 @@
-// @softweight/cli: work in progress (see its issue).
-export {};
+// @softweight/cli: the `softweight` command; programmatic entry for embedding and tests.
+export { main, buildProgram } from './cli.js';
+export { CliError, InterruptedError } from './errors.js';
