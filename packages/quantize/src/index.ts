@@ -1,2 +1,25 @@
-// @softweight/quantize: work in progress (see its issue).
-export {};
+// @softweight/quantize: merge, assign and prune a mixture-trained model, and the paper's compression accounting.
+export { QuantizeError } from './errors.js';
+export { type WeightTensor, type WeightMap, type QuantizeInput } from './input.js';
+export {
+  DEFAULT_MERGE_THRESHOLD,
+  mergeComponents,
+  type MergeDivergence,
+  type MergeOptions,
+  type MergedComponent,
+  type MergeReport,
+  type MergeResult,
+} from './merge.js';
+export { createAssigner, assignComponents, decisionRegions, type AssignmentRule, type Assigner, type DecisionRegions } from './assign.js';
+export { quantize, dequantize, type QuantizeOptions, type QuantizeResult, type WeightError } from './quantize.js';
+export { huffmanCodeLengths, huffmanBits, entropyBits } from './huffman.js';
+export {
+  compressionReport,
+  matrixLayoutOf,
+  scanOrder,
+  sparseStreams,
+  type CompressionReportOptions,
+  type MatrixLayout,
+  type SparseStreams,
+} from './report.js';
+export { deepCompressionBaseline, type DeepCompressionOptions, type DeepCompressionResult, type BaselineGroup } from './baseline.js';
