@@ -3,6 +3,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError, errorLine } from './errors.js';
 import { makeOutput, type Output } from './progress.js';
 import { pretrain, type PretrainOptions } from './commands/pretrain.js';
+import { compress, summaryTable, type CompressOptions } from './commands/compress.js';
+import { evalCommand, type EvalOptions } from './commands/eval.js';
+import { formatInspect, inspectCommand } from './commands/inspect.js';
+import { exportCommand, type ExportOptions } from './commands/export.js';
+import { demo, type DemoOptions } from './commands/demo.js';
 
 interface GlobalOptions {
   json?: boolean;
@@ -56,6 +61,91 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
       withOut(async (out) => {
         const r = await pretrain(opts, out);
         printResult(out, r, (x: typeof r) => (x.complete ? `${x.model}: test error ${x.testError.toFixed(2)}% after ${x.epochs} epochs` : undefined));
+      }),
+    );
+  program
+    .command('compress')
+    .description('retrain MODEL.json with the mixture prior, quantize after every epoch, write model.sws, model.onnx, report and figures')
+    .argument('<model>', 'pretrained tfjs model.json')
+    .option('--data <mnist|dir>', 'mnist or a directory of idx files', 'mnist')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--epochs <n>', 'retraining epochs (default 30)')
+    .option('--tau <x>', 'weight of the prior term (default 0.02; PAPER.md section 10)')
+    .option('--tau-warmup <epochs>', 'linear warm-up of tau over this many epochs (default 0)')
+    .option('--components <n>', 'mixture components incl. the zero component (default 17)')
+    .option('--pi0 <x>', 'mixing proportion of the zero component (default 0.999)')
+    .option('--batch-size <n>', 'batch size (default 128)')
+    .option('--lr-weights <x>', 'Adam learning rate of the weights (default 5e-4)')
+    .option('--lr-means <x>', 'learning rate of the component means (default 1e-4)')
+    .option('--lr-log-precisions <x>', 'learning rate of the log-precisions (default 3e-3)')
+    .option('--lr-logits <x>', 'learning rate of the mixing logits (default 3e-3)')
+    .addOption(new Option('--assignment <rule>', 'weight-to-component rule').choices(['map', 'ml', 'nearest']).default('map'))
+    .option('--seed <n>', 'seed of the shuffles (default 1)')
+    .option('--resume', 'continue from the checkpoint in --out')
+    .option('--force', 'replace a finished run in --out')
+    .option('--no-figures', 'skip the SVG figures')
+    .option('--limit-train <n>', 'use only the first n training samples')
+    .option('--limit-test <n>', 'use only the first n test samples')
+    .addOption(new Option('--max-epochs-this-run <n>', 'stop after n epochs (resume later)').hideHelp())
+    .addOption(backendOption())
+    .action((model: string, opts: CompressOptions) =>
+      withOut(async (out) => {
+        const r = await compress(model, opts, out);
+        printResult(out, r, (x: typeof r) => (x.complete ? `${summaryTable(x)}\n\nwrote ${x.out}/{model.sws, model.onnx, model.codebook.onnx, report.json, report.md, figure*.svg}` : undefined));
+      }),
+    );
+
+  program
+    .command('eval')
+    .description('test error of a tfjs model.json or a .sws model')
+    .argument('<model>', 'model.json or model.sws')
+    .option('--data <mnist|dir>', 'mnist or a directory of idx files', 'mnist')
+    .option('--limit-test <n>', 'use only the first n test samples')
+    .addOption(backendOption())
+    .action((model: string, opts: EvalOptions) =>
+      withOut(async (out) => {
+        const r = await evalCommand(model, opts, out);
+        printResult(out, r, (x: typeof r) => `${x.model}: test error ${x.testError.toFixed(2)}% on ${x.samples} samples`);
+      }),
+    );
+
+  program
+    .command('inspect')
+    .description('per-tensor summary of a .sws file')
+    .argument('<file>', 'model.sws')
+    .action((file: string) =>
+      withOut(async (out) => {
+        const r = inspectCommand(file);
+        printResult(out, r, formatInspect as (r: never) => string);
+      }),
+    );
+
+  program
+    .command('export')
+    .description('export a .sws model to ONNX')
+    .argument('<file>', 'model.sws')
+    .addOption(new Option('--format <format>', 'output format').choices(['onnx']).default('onnx'))
+    .addOption(new Option('--weights <mode>', 'dense float32 initializers or codebook + indices').choices(['dense', 'codebook']).default('dense'))
+    .option('--out <file>', 'output file (default next to the input)')
+    .option('--opset <n>', 'ONNX opset (default 13)')
+    .option('--force', 'replace an existing output file')
+    .action((file: string, opts: ExportOptions) =>
+      withOut(async (out) => {
+        const r = exportCommand(file, opts);
+        printResult(out, r, (x: typeof r) => `wrote ${x.output} (${x.bytes} bytes, ${x.weights} weights)`);
+      }),
+    );
+
+  program
+    .command('demo')
+    .description('compress the shipped pretrained LeNet-300-100 in a few minutes and print the summary')
+    .option('--out <dir>', 'output directory (default: a fresh temp directory)')
+    .option('--epochs <n>', 'retraining epochs')
+    .addOption(backendOption())
+    .action((opts: DemoOptions) =>
+      withOut(async (out) => {
+        const r = await demo(opts, out);
+        printResult(out, r, (x: typeof r) => `${summaryTable(x)}\n\noutputs in ${x.out}`);
       }),
     );
   void globals;
