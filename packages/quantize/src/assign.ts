@@ -123,6 +123,18 @@ export function decisionRegions(mixture: MixtureState, rule: AssignmentRule = 'm
   return buildRegions(scoresFor(mixture, rule));
 }
 
+/**
+ * A point inside (a, b) of small magnitude. The winner is constant on the interval in exact arithmetic,
+ * but far from the means rounding swamps the score differences (at |w| = 1e8, (w - mu)^2 has an ulp
+ * of 2), so the interval's midpoint can be useless when a near-degenerate pair puts a crossing far out.
+ */
+function interiorPoint(a: number, b: number): number {
+  if (a < 0 && b > 0) return 0;
+  const half = (b - a) / 2;
+  if (b <= 0) return b - Math.min(half, 1 + Math.abs(b));
+  return a + Math.min(half, 1 + Math.abs(a));
+}
+
 function buildRegions(s: Scores): DecisionRegions {
   const points = crossings(s).sort((a, b) => a - b);
   const cand: number[] = [];
@@ -132,7 +144,7 @@ function buildRegions(s: Scores): DecisionRegions {
   if (cand.length === 0) samples.push(s.mu[0]!);
   else {
     samples.push(cand[0]! - 1 - Math.abs(cand[0]!));
-    for (let i = 0; i + 1 < cand.length; i++) samples.push(cand[i]! + (cand[i + 1]! - cand[i]!) / 2);
+    for (let i = 0; i + 1 < cand.length; i++) samples.push(interiorPoint(cand[i]!, cand[i + 1]!));
     const last = cand[cand.length - 1]!;
     samples.push(last + 1 + Math.abs(last));
   }
