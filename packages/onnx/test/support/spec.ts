@@ -3,6 +3,62 @@ import onnxProto from 'onnx-proto';
 import type { onnx as P } from 'onnx-proto';
 
 const { onnx } = onnxProto;
+
+/** An int64 as protobufjs decodes it (a Long when the long package is present); `Number()` reads both. */
+type Int64 = number | { toString(): string };
+
+/** A decoded model with the fields protobufjs always sets on decode (defaults and empty repeated fields). */
+export interface DecodedTensor {
+  name: string;
+  dataType: number;
+  dims: Int64[];
+  rawData: Uint8Array;
+}
+/** See `DecodedTensor`. */
+export interface DecodedAttribute {
+  name: string;
+  type: number;
+  i: Int64;
+  f: number;
+  ints: Int64[];
+}
+/** See `DecodedTensor`. */
+export interface DecodedValueInfo {
+  name: string;
+  type?: P.ITypeProto | null;
+}
+/** See `DecodedTensor`. */
+export interface DecodedNode {
+  name: string;
+  opType: string;
+  domain: string;
+  input: string[];
+  output: string[];
+  attribute: DecodedAttribute[];
+}
+/** See `DecodedTensor`. */
+export interface DecodedGraph {
+  name: string;
+  node: DecodedNode[];
+  initializer: DecodedTensor[];
+  input: DecodedValueInfo[];
+  output: DecodedValueInfo[];
+  valueInfo: DecodedValueInfo[];
+}
+/** See `DecodedTensor`. */
+export interface DecodedModel {
+  irVersion: Int64;
+  opsetImport: { domain: string; version: Int64 }[];
+  producerName: string;
+  producerVersion: string;
+  graph: DecodedGraph | null;
+  metadataProps: { key: string; value: string }[];
+}
+
+/** Decodes ONNX bytes with onnx-proto. */
+export function decodeOnnx(bytes: Uint8Array): DecodedModel {
+  return onnx.ModelProto.decode(bytes) as unknown as DecodedModel;
+}
 const DT = onnx.TensorProto.DataType;
 const AT = onnx.AttributeProto.AttributeType;
 
@@ -72,8 +128,8 @@ function tensorType(t: P.ITypeProto | null | undefined, where: string): { elem: 
 }
 
 /** Decodes `bytes` and checks it against the rules of the ONNX IR spec we depend on; returns the decoded model. */
-export function checkOnnx(bytes: Uint8Array): P.ModelProto {
-  const model = onnx.ModelProto.decode(bytes);
+export function checkOnnx(bytes: Uint8Array): DecodedModel & { graph: DecodedGraph } {
+  const model = decodeOnnx(bytes);
   const ir = Number(model.irVersion);
   if (model.opsetImport.length !== 1) fail(`expected exactly one opset_import, got ${model.opsetImport.length}`);
   const op = model.opsetImport[0]!;
@@ -85,6 +141,7 @@ export function checkOnnx(bytes: Uint8Array): P.ModelProto {
   const g = model.graph;
   if (!g) fail('no graph');
   if (!g.name) fail('graph has no name');
+  const checked = model as DecodedModel & { graph: DecodedGraph };
 
   const types = new Map<string, { elem: number; dims: (number | string)[] }>();
   const define = (name: string, t: { elem: number; dims: (number | string)[] }, what: string): void => {
@@ -159,5 +216,5 @@ export function checkOnnx(bytes: Uint8Array): P.ModelProto {
     if (t.dims[0] !== 'N') fail(`output "${name}" batch dimension is ${t.dims[0]}, expected dim_param "N"`);
     if (t.elem !== DT.FLOAT) fail(`output "${name}" is not float32`);
   }
-  return model;
+  return checked;
 }
