@@ -66,4 +66,4 @@ export {
   type PriorGradients,
   type ComponentMoments,
 } from './mixture.js';
-export { inferShapes, validateGraph, validateCompressedModel, type WeightShapes } from './validate.js';
+export { inferShapes, validateGraph, validateCompressedModel, type WeightShapes, type ValidateCompressedModelOptions } from './validate.js';

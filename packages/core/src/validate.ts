@@ -180,13 +180,23 @@ export function validateGraph(graph: ModelGraph, weights?: WeightShapes): void {
   inferShapes(graph, weights);
 }
 
+/** Options of `validateCompressedModel`. */
+export interface ValidateCompressedModelOptions {
+  /**
+   * Check every quantized index against its codebook size (default true). A decoder that can only
+   * produce in-range indices may skip this O(elements) pass; everything else is still checked.
+   */
+  checkIndices?: boolean;
+}
+
 /**
  * Validates a compressed model: unique tensor names, sizes matching shapes, codebooks that exist with
  * `values[zeroIndex] === 0`, every index inside its codebook, finite values, and a graph whose every
  * weight reference resolves to exactly one tensor of the right shape. Throws `CompressedModelError`
  * or `GraphValidationError`.
  */
-export function validateCompressedModel(model: CompressedModel): void {
+export function validateCompressedModel(model: CompressedModel, options: ValidateCompressedModelOptions = {}): void {
+  const checkIndices = options.checkIndices ?? true;
   const codebooks = new Map<string, number>();
   for (const cb of model.codebooks) {
     if (codebooks.has(cb.name)) throw new CompressedModelError(cb.name, 'duplicate codebook name');
@@ -213,7 +223,7 @@ export function validateCompressedModel(model: CompressedModel): void {
     checkShape(t.name, t.shape, t.indices.length);
     const k = codebooks.get(t.codebook);
     if (k === undefined) throw new CompressedModelError(t.name, `refers to codebook "${t.codebook}", which does not exist`);
-    for (let i = 0; i < t.indices.length; i++) {
+    for (let i = 0; checkIndices && i < t.indices.length; i++) {
       if (t.indices[i]! >= k) throw new CompressedModelError(t.name, `index ${t.indices[i]} at element ${i} is out of codebook "${t.codebook}" range [0, ${k - 1}]`);
     }
   }
