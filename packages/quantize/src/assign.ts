@@ -173,7 +173,7 @@ function buildRegions(s: Scores): DecisionRegions {
   return { thresholds: Float64Array.from(thresholds), components: Uint16Array.from(components) };
 }
 
-/** Builds an `Assigner` for a mixture and rule; O(J^2) once, then O(log regions) per weight. */
+/** Builds an `Assigner` for a mixture and rule; O(J^2) once, then about O(1) per weight (a bucket table over the regions). */
 export function createAssigner(mixture: MixtureState, rule: AssignmentRule = 'map'): Assigner {
   validateMixture(mixture);
   if (rule !== 'map' && rule !== 'ml' && rule !== 'nearest') throw new QuantizeError('assignment', `is "${String(rule)}", expected "map", "ml" or "nearest"`);
@@ -193,6 +193,19 @@ export function createAssigner(mixture: MixtureState, rule: AssignmentRule = 'ma
     }
     return comp[lo]!;
   };
+  // Bucket table over [t_0, t_last]: lut[b] = number of thresholds <= the bucket's left edge.
+  const BUCKETS = 4096;
+  const span = nt > 0 ? t[nt - 1]! - t[0]! : 0;
+  const scale = span > 0 && Number.isFinite(BUCKETS / span) ? BUCKETS / span : 0;
+  const lut = new Uint16Array(BUCKETS);
+  if (nt > 0) {
+    let r = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      const edge = scale > 0 ? t[0]! + b / scale : t[0]!;
+      while (r < nt && t[r]! <= edge) r++;
+      lut[b] = r;
+    }
+  }
   return {
     rule,
     regions,
@@ -221,8 +234,15 @@ export function createAssigner(mixture: MixtureState, rule: AssignmentRule = 'ma
         } else if (w >= hiN) {
           if (w === Infinity) throw new QuantizeError('values', `element ${i} is ${w}, expected a finite number`);
           res[i] = cN;
-        } else if (w === w) res[i] = assignOne(w);
-        else throw new QuantizeError('values', `element ${i} is NaN, expected a finite number`);
+        } else if (w === w) {
+          // Start from the bucket's count of thresholds, then step to the exact count (0 or 1 steps usually).
+          let b = Math.floor((w - lo0) * scale);
+          if (b >= BUCKETS) b = BUCKETS - 1;
+          let r = lut[b]!;
+          while (r > 0 && t[r - 1]! > w) r--;
+          while (r < nt && t[r]! <= w) r++;
+          res[i] = comp[r]!;
+        } else throw new QuantizeError('values', `element ${i} is NaN, expected a finite number`);
       }
       return res;
     },
