@@ -1,5 +1,8 @@
 // File structure, weight modes, options and errors of toOnnx.
 import { describe, test } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
@@ -81,6 +84,20 @@ describe('weight modes', () => {
     const dense = toOnnx(model, { weights: 'dense' }).length;
     const codebook = toOnnx(model, { weights: 'codebook' }).length;
     assert.ok(dense / codebook >= 3.5, `dense ${dense} B / codebook ${codebook} B = ${(dense / codebook).toFixed(2)}`);
+  });
+
+  test('onnxruntime folds the codebook decoding at load: the optimized graph has no Cast or Gather', async () => {
+    const model = quantizeRandomly(lenet5CaffeGraph(), { seed: 3, codes: 16, pruned: 0.9 });
+    const dir = mkdtempSync(join(tmpdir(), 'softweight-onnx-'));
+    try {
+      const path = join(dir, 'optimized.onnx');
+      const session = await ort.InferenceSession.create(toOnnx(model, { weights: 'codebook' }), { graphOptimizationLevel: 'basic', optimizedModelFilePath: path });
+      await session.release();
+      const ops = decodeOnnx(readFileSync(path)).graph!.node.map((n) => n.opType);
+      assert.ok(ops.includes('Conv') && !ops.includes('Cast') && !ops.includes('Gather'), ops.join(','));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('more than 256 codes: uint16 indices, still exact', async () => {
