@@ -311,7 +311,23 @@ export function hyperPriorLogDensity(
 /** KL(N(mu1, var1) || N(mu2, var2)) between two univariate Gaussians, in nats. */
 export function gaussianKL(mu1: number, var1: number, mu2: number, var2: number): number {
   const d = mu1 - mu2;
-  return 0.5 * (Math.log(var2 / var1) + (var1 + d * d) / var2 - 1);
+  // log(var2/var1) + var1/var2 - 1 = x - log1p(x) with x = var1/var2 - 1. Written naively it cancels to
+  // ~1e-16 absolute, i.e. a relative error of 1e-6 at the merge threshold (KL ~ 1e-10) of nearly equal
+  // components, so small x goes through the series x^2/2 - x^3/3 + ... instead (12 terms: exact to eps for |x| < 0.01).
+  const x = (var1 - var2) / var2;
+  let varTerm: number;
+  if (Math.abs(x) < 0.01) {
+    varTerm = 0;
+    let p = x;
+    for (let k = 2; k <= 12; k++) {
+      p *= -x;
+      varTerm += p / k;
+    }
+    varTerm = -varTerm;
+  } else {
+    varTerm = Math.log(var2 / var1) + var1 / var2 - 1;
+  }
+  return 0.5 * (varTerm + (d * d) / var2);
 }
 
 /** One mixture component in moment form. */
@@ -337,6 +353,16 @@ export function mergeMoments(components: readonly ComponentMoments[], keepZeroMe
     pi += c.pi;
     m += c.pi * c.mean;
     v += c.pi * c.variance;
+  }
+  if (pi === 0) {
+    // Proportions that underflowed to 0 would make the weighted average 0/0: weigh the members equally.
+    m = 0;
+    v = 0;
+    for (const c of components) {
+      m += c.mean;
+      v += c.variance;
+    }
+    return { pi, mean: keepZeroMean ? 0 : m / components.length, variance: v / components.length };
   }
   return { pi, mean: keepZeroMean ? 0 : m / pi, variance: v / pi };
 }
