@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { mixingProportions, type ModelGraph, type MixtureState } from '@softweight/core';
 import type { WeightMap } from '@softweight/quantize';
 import * as swtf from '@softweight/tfjs';
+import { GaussianMixturePrior, type PriorCheckpoint } from '@softweight/tfjs';
 import type { TensorBlob } from './checkpoint.js';
 import { CliError } from './errors.js';
 import type { MixtureSnapshot } from './figures.js';
@@ -24,9 +25,9 @@ export interface AttachedPrior {
   /** Names of the covered tensors (graph weight names). */
   covered(): string[];
   /** Callbacks to pass to fit. */
-  callbacks(): tf.CustomCallbackArgs[];
-  /** Called before epoch `epoch` (0-based): tau warm-up. */
-  beginEpoch(epoch: number): void;
+  callbacks(): tf.Callback[];
+  /** Runs `fn` with the prior detached (for saving the model without the regularizer in its config). */
+  withDetached<T>(fn: () => Promise<T>): Promise<T>;
   /** The current mixture. */
   mixture(): MixtureState;
   /** State for a checkpoint. */
@@ -51,12 +52,37 @@ export function graphOf(model: tf.LayersModel): { graph: ModelGraph; weights: We
   return toGraph(model);
 }
 
-/** Attaches the GaussianMixturePrior to `model`. */
-export function attachPrior(model: tf.LayersModel, s: PriorSettings): AttachedPrior {
-  void model;
-  void s;
-  need<unknown>('GaussianMixturePrior');
-  throw new CliError('internal: prior adapter not wired yet');
+/** Attaches the GaussianMixturePrior to `model` (the model's kernels; biases stay float32, as the paper's reimplementation). */
+export function attachPrior(model: tf.LayersModel, s: PriorSettings & { batchSize: number }): AttachedPrior {
+  const prior = new GaussianMixturePrior({
+    datasetSize: s.datasetSize,
+    tau: s.tau,
+    tauWarmup: s.tauWarmupEpochs > 0 ? { epochs: s.tauWarmupEpochs, batchSize: s.batchSize } : null,
+    components: s.components,
+    pi0: s.pi0,
+    learningRates: { means: s.lrMeans, logPrecisions: s.lrLogPrecisions, mixingLogits: s.lrLogits },
+  });
+  prior.attach(model);
+  const callback = prior.callback();
+  return {
+    covered: () => prior.covered.map((c) => `${c.layer}/${c.role}`),
+    callbacks: () => [callback],
+    mixture: () => prior.state(),
+    save: async () => ({ json: prior.checkpoint() as unknown as Record<string, unknown> }),
+    restore: async (_blob, json) => {
+      if (json) prior.restore(json as unknown as PriorCheckpoint);
+    },
+    withDetached: async <T>(fn: () => Promise<T>): Promise<T> => {
+      // Saved models must not name the prior's regularizer: plain tfjs could not load them.
+      prior.detach();
+      try {
+        return await fn();
+      } finally {
+        prior.attach(model);
+      }
+    },
+    detach: () => prior.detach(),
+  };
 }
 
 /** A figure-ready snapshot of a mixture. */

@@ -12,7 +12,7 @@ export interface EpochOptions {
   /** Input shape with batch dim -1, e.g. `[-1, 784]`. */
   inputShape: number[];
   /** Extra tfjs callbacks (e.g. the prior's). */
-  callbacks?: tf.CustomCallbackArgs[];
+  callbacks?: tf.Callback[];
   /** Called after each batch with the running mean loss. */
   onBatch?: (batch: number, loss: number) => void;
 }
@@ -45,14 +45,14 @@ export async function trainEpoch(model: tf.LayersModel, split: Split, opts: Epoc
   }
   let sum = 0;
   let seen = 0;
-  const own: tf.CustomCallbackArgs = {
+  const own = new tf.CustomCallback({
     onBatchEnd: async (batch, logs) => {
       const loss = logs?.loss ?? NaN;
       sum += loss;
       seen += 1;
       opts.onBatch?.(batch + 1, sum / seen);
     },
-  };
+  });
   const ds = tf.data.generator(batches);
   await model.fitDataset(ds, { epochs: 1, batchesPerEpoch: nb, verbose: 0, callbacks: [...(opts.callbacks ?? []), own] });
   return sum / Math.max(1, seen);

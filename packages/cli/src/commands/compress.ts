@@ -221,7 +221,6 @@ export async function compress(path: string, opts: CompressOptions, out: Output)
     while (state.finishedEpochs < s.epochs && ran < maxThisRun) {
       const e = state.finishedEpochs;
       const te = Date.now();
-      prior.beginEpoch(e);
       const last = state.history[state.history.length - 1];
       const extra = last ? `| after epoch ${e}: err ${last.retrainedError.toFixed(2)}% -> q ${last.quantizedError.toFixed(2)}%, nz ${last.nonZeroPercent.toFixed(1)}%, CR ${last.compressionRate.toFixed(1)}x` : '';
       progress.start(e + 1, s.epochs, batchesPerEpoch(data.train.count, s.batchSize));
@@ -258,11 +257,14 @@ export async function compress(path: string, opts: CompressOptions, out: Output)
       state.finishedEpochs = e + 1;
       state.elapsedSeconds = elapsedBefore + (Date.now() - t0) / 1000;
       const saved = await prior.save();
-      await writeCheckpoint(opts.out, model, {
-        state: { ...state, prior: saved.json },
-        optimizer: await optimizer.getWeights(),
-        ...(saved.blob ? { extra: { prior: saved.blob } } : {}),
-      });
+      const optWeights = await optimizer.getWeights();
+      await prior.withDetached(() =>
+        writeCheckpoint(opts.out, model, {
+          state: { ...state, prior: saved.json },
+          optimizer: optWeights,
+          ...(saved.blob ? { extra: { prior: saved.blob } } : {}),
+        }),
+      );
       progress.stop(
         `epoch ${e + 1}/${s.epochs}  loss ${loss.toFixed(4)}  error ${retrainedError.toFixed(2)}% -> quantized ${quantizedError.toFixed(2)}%  ` +
           `non-zero ${rec.nonZeroPercent.toFixed(2)}%  CR ${rec.compressionRate.toFixed(1)}x  codebook ${rec.codebookSize}  ${formatDuration(seconds)}`,
@@ -332,8 +334,8 @@ export async function compress(path: string, opts: CompressOptions, out: Output)
   };
   writeFileAtomic(join(opts.out, 'report.json'), JSON.stringify(reportJson, null, 1));
   writeFileAtomic(join(opts.out, 'report.md'), reportMarkdown(result, lastQ.report));
-  await saveModel(model, join(opts.out, 'retrained'));
   prior.detach();
+  await saveModel(model, join(opts.out, 'retrained'));
   evalModel.dispose();
   return result;
 }
