@@ -1,0 +1,461 @@
+// The mixture log-prior and all its gradients over many float32 weights in plain JS: cubic Hermite tables on an adaptive grid.
+//
+// Why a table: for a fixed mixture, log p(w) and d log p/dw are one smooth function of the weight's value, and
+// the mixture gradients are sums over weights of smooth functions of w. So per call we
+//   1. split [min w, max w] into coarse cells; per cell keep only the components that can matter there
+//      (log-joint within CUT = 40 nats of the best one anywhere in the cell, a rigorous bound: the dropped
+//      ones have responsibility < e^-40);
+//   2. subdivide each coarse cell uniformly so that, on every sub-cell of width h, every log-odds
+//      a_j(w) - a_k(w) between two kept components changes by at most THETA: h * max|a_j' - a_k'| <= THETA
+//      (a_j' is linear in w, so its spread over a cell is attained at the cell's ends);
+//   3. evaluate f = log p, g = f', g' = f'' exactly (float64, max-subtracted logsumexp) at the sub-cell ends;
+//   4. per weight: g(w) by cubic Hermite interpolation (uses g and g'), and four moments sum t^k of the
+//      weight's position t in its sub-cell;
+//   5. sum_i log p(w_i) and the mixture sums sum_i h(w_i) from the moments: the same cubic Hermite rule
+//      applied to f (with f' = g) and to each component's h (with its analytic derivative).
+// Where one component alone matters, g is linear and f quadratic, so the table is exact; accuracy is only
+// spent where responsibilities switch between components. A coarse cell that would need more than MAX_SUB
+// sub-cells (a switch far sharper than the cell), a tensor smaller than EXACT_BELOW, or method 'exact'
+// falls back to the exact per-weight computation over all components.
+//
+// Error bound (tested in fast.test.ts against core's float64 reference, random mixtures with sigma down to
+// 1e-3): with THETA = 1/2 the weight gradient satisfies |g~(w) - g(w)| <= 1e-5 * S(w) + float32 rounding of g,
+// where S(w) = sum_j r_j(w) lambda_j (|w - mu_j| + sigma_j) is the gradient's natural scale at w (the sum of
+// the components' pulls, plus one sigma so that it does not vanish at a component's centre); the mixture
+// sums satisfy |sum~ - sum| <= 1e-5 * sum_i |term_i| + 1e-9 n (same terms taken in absolute value).
+import { logMixingProportions, type MixtureState } from '@softweight/core';
+import { PriorError } from './errors.js';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** Components more than this many nats below the best one over a whole cell are dropped there. */
+const CUT = 40;
+/** Largest log-odds change allowed across one sub-cell. */
+const THETA = 0.5;
+/** A coarse cell needing more sub-cells than this is computed exactly, weight by weight (caps the grid at 256 x 256). */
+const MAX_SUB = 256;
+/** Tensors smaller than this are computed exactly (the table would cost more than it saves). */
+const EXACT_BELOW = 2048;
+
+/** How `mixturePriorTerms` computes: `auto` (table for large tensors), or force `table` / `exact`. */
+export type PriorMethod = 'auto' | 'table' | 'exact';
+
+/** A mixture in the form the kernels need: means, precisions and per-component log normalisers. */
+export interface PreparedMixture {
+  /** Number of components J. */
+  readonly count: number;
+  /** Component means mu_j. */
+  readonly means: Float64Array;
+  /** Precisions lambda_j = exp(gamma_j). */
+  readonly precisions: Float64Array;
+  /** log pi_j + 0.5 gamma_j - 0.5 log(2 pi): a_j(w) = logNorm_j - 0.5 lambda_j (w - mu_j)^2. */
+  readonly logNorm: Float64Array;
+}
+
+/** Precomputes precisions and log normalisers of a mixture state. */
+export function prepareMixture(state: MixtureState): PreparedMixture {
+  const J = state.means.length;
+  const logPi = logMixingProportions(state);
+  const precisions = new Float64Array(J);
+  const logNorm = new Float64Array(J);
+  for (let j = 0; j < J; j++) {
+    const gamma = state.logPrecisions[j]!;
+    precisions[j] = Math.exp(gamma);
+    logNorm[j] = logPi[j]! + 0.5 * gamma - HALF_LOG_2PI;
+  }
+  return { count: J, means: Float64Array.from(state.means), precisions, logNorm };
+}
+
+/** Result of `mixturePriorTerms`: the log-prior of one weight tensor and the sums its gradients need. */
+export interface PriorTerms {
+  /** sum_i log p(w_i). */
+  logDensity: number;
+  /** gradScale * d/dw_i sum log p, one per weight. */
+  gradient: Float32Array;
+  /** sum_i r_ij lambda_j (w_i - mu_j): d/dmu_j of sum log p. */
+  means: Float64Array;
+  /** sum_i r_ij (1/2 - lambda_j (w_i - mu_j)^2 / 2): d/dgamma_j of sum log p. */
+  logPrecisions: Float64Array;
+  /** sum_i r_ij: the total responsibility of every component. */
+  responsibility: Float64Array;
+  /** How many weights took the exact path. */
+  exactWeights: number;
+  /** How many table nodes were evaluated. */
+  nodes: number;
+}
+
+/** Options of `mixturePriorTerms`. */
+export interface PriorTermsOptions {
+  /** Multiplies the weight gradient before it is stored (default 1). */
+  gradScale?: number;
+  /** Computation method (default `auto`). */
+  method?: PriorMethod;
+  /** Write the gradient here instead of a new array (length must match). */
+  out?: Float32Array;
+}
+
+function nanError(): PriorError {
+  return new PriorError('weights', 'contain a NaN or infinite value; the prior needs finite weights (check the learning rate)');
+}
+
+/** Exact per-weight evaluation into the accumulators; returns the weight's d log p/dw and adds log p to acc[0]. */
+function exactOne(w: number, mix: PreparedMixture, a: Float64Array, sums: PriorTerms, acc: Float64Array): number {
+  const J = mix.count;
+  let max = -Infinity;
+  for (let j = 0; j < J; j++) {
+    const d = w - mix.means[j]!;
+    const v = mix.logNorm[j]! - 0.5 * mix.precisions[j]! * d * d;
+    a[j] = v;
+    if (v > max) max = v;
+  }
+  let e = 0;
+  for (let j = 0; j < J; j++) {
+    const x = Math.exp(a[j]! - max);
+    a[j] = x;
+    e += x;
+  }
+  acc[0]! += max + Math.log(e);
+  const inv = 1 / e;
+  let g = 0;
+  for (let j = 0; j < J; j++) {
+    const r = a[j]! * inv;
+    if (r === 0) continue;
+    const lam = mix.precisions[j]!;
+    const d = w - mix.means[j]!;
+    g -= r * lam * d;
+    sums.means[j]! += r * lam * d;
+    sums.logPrecisions[j]! += r * (0.5 - 0.5 * lam * d * d);
+    sums.responsibility[j]! += r;
+  }
+  return g;
+}
+
+/**
+ * The log-prior of one weight tensor and everything its gradients need, in one pass.
+ * See the file header for the method and its error bound.
+ */
+export function mixturePriorTerms(weights: Float32Array, mix: PreparedMixture, options: PriorTermsOptions = {}): PriorTerms {
+  const n = weights.length;
+  const J = mix.count;
+  const scale = options.gradScale ?? 1;
+  const method = options.method ?? 'auto';
+  const gradient = options.out ?? new Float32Array(n);
+  if (gradient.length !== n) throw new PriorError('out', `has length ${gradient.length}, expected ${n} (one per weight)`);
+  const terms: PriorTerms = {
+    logDensity: 0,
+    gradient,
+    means: new Float64Array(J),
+    logPrecisions: new Float64Array(J),
+    responsibility: new Float64Array(J),
+    exactWeights: 0,
+    nodes: 0,
+  };
+  if (n === 0) return terms;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const w = weights[i]!;
+    if (w < lo) lo = w;
+    if (w > hi) hi = w;
+  }
+  // NaN weights escape min/max; the table path sees them as NaN moments, the exact path as a NaN density.
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
+    throw new PriorError('weights', 'contain a NaN or infinite value; the prior needs finite weights (check the learning rate)');
+  }
+  const a = new Float64Array(J);
+  const acc = new Float64Array(1);
+  if (method === 'exact' || (method === 'auto' && n < EXACT_BELOW)) {
+    for (let i = 0; i < n; i++) gradient[i] = scale * exactOne(weights[i]!, mix, a, terms, acc);
+    if (acc[0] !== acc[0]) throw nanError();
+    terms.logDensity = acc[0]!;
+    terms.exactWeights = n;
+    return terms;
+  }
+  if (hi === lo) {
+    // Every weight has the same value: one exact evaluation, counted n times.
+    const one: PriorTerms = { ...terms, means: new Float64Array(J), logPrecisions: new Float64Array(J), responsibility: new Float64Array(J) };
+    const g = scale * exactOne(lo, mix, a, one, acc);
+    gradient.fill(g);
+    terms.logDensity = n * acc[0]!;
+    for (let j = 0; j < J; j++) {
+      terms.means[j] = n * one.means[j]!;
+      terms.logPrecisions[j] = n * one.logPrecisions[j]!;
+      terms.responsibility[j] = n * one.responsibility[j]!;
+    }
+    terms.exactWeights = 1;
+    return terms;
+  }
+  return tableTerms(weights, mix, lo, hi, scale, terms, a, acc);
+}
+
+function tableTerms(
+  weights: Float32Array,
+  mix: PreparedMixture,
+  lo: number,
+  hi: number,
+  scale: number,
+  terms: PriorTerms,
+  a: Float64Array,
+  acc: Float64Array,
+): PriorTerms {
+  const n = weights.length;
+  const J = mix.count;
+  const { means, precisions, logNorm } = mix;
+  const NC = Math.min(256, Math.max(16, Math.ceil(n / 512)));
+  const dc = (hi - lo) / NC;
+
+  // 1-2. Per coarse cell: the components that can matter there, and how many sub-cells it needs.
+  const relStart = new Int32Array(NC + 1);
+  const rel = new Int32Array(NC * J);
+  const need = new Float64Array(NC);
+  let relCount = 0;
+  let m = 1;
+  for (let c = 0; c < NC; c++) {
+    const x0 = lo + c * dc;
+    const x1 = lo + (c + 1) * dc;
+    let lmin = -Infinity;
+    for (let j = 0; j < J; j++) {
+      const d0 = x0 - means[j]!;
+      const d1 = x1 - means[j]!;
+      const v = logNorm[j]! - 0.5 * precisions[j]! * Math.max(d0 * d0, d1 * d1);
+      if (v > lmin) lmin = v;
+    }
+    relStart[c] = relCount;
+    let smin0 = Infinity;
+    let smax0 = -Infinity;
+    let smin1 = Infinity;
+    let smax1 = -Infinity;
+    for (let j = 0; j < J; j++) {
+      const mu = means[j]!;
+      const xc = mu < x0 ? x0 : mu > x1 ? x1 : mu;
+      const dcent = xc - mu;
+      if (logNorm[j]! - 0.5 * precisions[j]! * dcent * dcent < lmin - CUT) continue;
+      rel[relCount++] = j;
+      const s0 = -precisions[j]! * (x0 - mu);
+      const s1 = -precisions[j]! * (x1 - mu);
+      if (s0 < smin0) smin0 = s0;
+      if (s0 > smax0) smax0 = s0;
+      if (s1 < smin1) smin1 = s1;
+      if (s1 > smax1) smax1 = s1;
+    }
+    need[c] = Math.max(1, Math.ceil((Math.max(smax0 - smin0, smax1 - smin1) * dc) / THETA));
+    if (need[c]! > m) m = need[c]!;
+  }
+  relStart[NC] = relCount;
+  // One uniform fine grid (a single index per weight is what keeps the per-weight loop fast); coarse cells
+  // that would need more than MAX_SUB sub-cells are left to the exact path.
+  if (m > MAX_SUB) m = MAX_SUB;
+  // One extra sub-cell past hi: w = hi (or a rounding step beyond) lands in it, so the loop needs no clamp,
+  // which halves its cost in V8.
+  const totalSub = NC * m + 1;
+  const h = dc / m;
+  const invh = 1 / h;
+  let anyExact = false;
+
+  // 3. f, g, g' at every node, and the Hermite cubic of g per sub-cell: g(t) = P0 + t (P1 + t (P2 + t P3)).
+  // PM holds, per sub-cell, the 4 coefficients then the 4 moments (one cache line).
+  const nodes = totalSub + 1;
+  terms.nodes = nodes;
+  const nodeF = new Float64Array(nodes);
+  const nodeG = new Float64Array(nodes);
+  const nodeG2 = new Float64Array(nodes);
+  for (let k = 0; k < nodes; k++) {
+    const c = Math.min(Math.floor(k / m), NC - 1);
+    const x = lo + k * h;
+    const r0 = relStart[c]!;
+    const r1 = relStart[c + 1]!;
+    let max = -Infinity;
+    for (let q = r0; q < r1; q++) {
+      const j = rel[q]!;
+      const d = x - means[j]!;
+      const v = logNorm[j]! - 0.5 * precisions[j]! * d * d;
+      a[j] = v;
+      if (v > max) max = v;
+    }
+    let e = 0;
+    let gs = 0;
+    let g2s = 0;
+    for (let q = r0; q < r1; q++) {
+      const j = rel[q]!;
+      const ex = Math.exp(a[j]! - max);
+      const s = -precisions[j]! * (x - means[j]!);
+      e += ex;
+      gs += ex * s;
+      g2s += ex * (s * s - precisions[j]!);
+    }
+    const g = gs / e;
+    nodeF[k] = max + Math.log(e);
+    nodeG[k] = g;
+    nodeG2[k] = g2s / e - g * g;
+  }
+  const PM = new Float64Array(8 * totalSub);
+  for (let k = 0; k < totalSub; k++) {
+    const s = 8 * k;
+    if (need[Math.min(Math.floor(k / m), NC - 1)]! > MAX_SUB) {
+      PM[s] = NaN; // marks the sub-cell for the exact path
+      anyExact = true;
+      continue;
+    }
+    const g0 = nodeG[k]!;
+    const g1 = nodeG[k + 1]!;
+    const m0 = h * nodeG2[k]!;
+    const m1 = h * nodeG2[k + 1]!;
+    PM[s] = scale * g0;
+    PM[s + 1] = scale * m0;
+    PM[s + 2] = scale * (3 * (g1 - g0) - 2 * m0 - m1);
+    PM[s + 3] = scale * (2 * (g0 - g1) + m0 + m1);
+  }
+
+  // 4. Per weight: interpolated gradient and the moments of its position t in the sub-cell.
+  const gradient = terms.gradient;
+  for (let i = 0; i < n; i++) {
+    const u = (weights[i]! - lo) * invh;
+    const k = u | 0;
+    const t = u - k;
+    const s = k << 3;
+    gradient[i] = PM[s]! + t * (PM[s + 1]! + t * (PM[s + 2]! + t * PM[s + 3]!));
+    const t2 = t * t;
+    PM[s + 4]! += 1;
+    PM[s + 5]! += t;
+    PM[s + 6]! += t2;
+    PM[s + 7]! += t2 * t;
+  }
+
+  // 5. Moments -> Hermite weights of every node (C0 for values, C1 for derivatives, h folded in), then
+  // sum log p and the mixture sums by the same Hermite rule.
+  const C0 = new Float64Array(nodes);
+  const C1 = new Float64Array(nodes);
+  for (let k = 0; k < totalSub; k++) {
+    const s = 8 * k;
+    const S0 = PM[s + 4]!;
+    if (S0 === 0 || PM[s] !== PM[s]) continue;
+    const S1 = PM[s + 5]!;
+    if (S1 !== S1) throw nanError();
+    const S2 = PM[s + 6]!;
+    const S3 = PM[s + 7]!;
+    C0[k]! += S0 - 3 * S2 + 2 * S3;
+    C1[k]! += h * (S1 - 2 * S2 + S3);
+    C0[k + 1]! += 3 * S2 - 2 * S3;
+    C1[k + 1]! += h * (S3 - S2);
+  }
+  let logDensity = 0;
+  const sm = terms.means;
+  const sg = terms.logPrecisions;
+  const sr = terms.responsibility;
+  for (let k = 0; k < nodes; k++) {
+    const c0 = C0[k]!;
+    const c1 = C1[k]!;
+    if (c0 === 0 && c1 === 0) continue;
+    const g = nodeG[k]!;
+    logDensity += c0 * nodeF[k]! + c1 * g;
+    const c = Math.min(Math.floor(k / m), NC - 1);
+    const x = lo + k * h;
+    const r0 = relStart[c]!;
+    const r1 = relStart[c + 1]!;
+    let max = -Infinity;
+    for (let q = r0; q < r1; q++) {
+      const j = rel[q]!;
+      const d = x - means[j]!;
+      const v = logNorm[j]! - 0.5 * precisions[j]! * d * d;
+      a[j] = v;
+      if (v > max) max = v;
+    }
+    let e = 0;
+    for (let q = r0; q < r1; q++) {
+      const j = rel[q]!;
+      const ex = Math.exp(a[j]! - max);
+      a[j] = ex;
+      e += ex;
+    }
+    const inv = 1 / e;
+    for (let q = r0; q < r1; q++) {
+      const j = rel[q]!;
+      const r = a[j]! * inv;
+      if (r === 0) continue;
+      const lam = precisions[j]!;
+      const d = x - means[j]!;
+      const sj = -lam * d;
+      const dr = r * (sj - g); // dr_j/dw
+      const q2 = 0.5 - 0.5 * lam * d * d;
+      // h = r lam d = -r s_j, h' = -dr s_j + r lam
+      sm[j]! += c0 * (-r * sj) + c1 * (-dr * sj + r * lam);
+      // h = r (1/2 - lam d^2 / 2), h' = dr (1/2 - lam d^2 / 2) - r lam d
+      sg[j]! += c0 * (r * q2) + c1 * (dr * q2 - r * lam * d);
+      sr[j]! += c0 * r + c1 * dr;
+    }
+  }
+
+  // Weights in cells too sharp for the table (their interpolated gradient is NaN): exact.
+  if (anyExact) {
+    acc[0] = 0;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (gradient[i] === gradient[i]) continue;
+      gradient[i] = scale * exactOne(weights[i]!, mix, a, terms, acc);
+      count++;
+    }
+    if (acc[0] !== acc[0]) throw nanError();
+    logDensity += acc[0]!;
+    terms.exactWeights = count;
+  }
+  terms.logDensity = logDensity;
+  return terms;
+}
+
+/** Gradients of sum_i log p(w_i) like core's `priorGradients`, computed by the fast kernel (weight gradient in float32). */
+export interface FastPriorGradients {
+  /** sum_i log p(w_i). */
+  logDensity: number;
+  /** d/dw_i. */
+  weights: Float32Array;
+  /** d/dmu_j (0 for the zero component). */
+  means: Float64Array;
+  /** d/dgamma_j. */
+  logPrecisions: Float64Array;
+  /** d/drho_j (0 at `zeroIndex`). */
+  mixingLogits: Float64Array;
+  /** d/dpi0. */
+  pi0: number;
+}
+
+/** Mixing-logit and pi0 gradients from the total responsibilities (the formulas of core's `priorGradients`). */
+export function proportionGradients(
+  state: MixtureState,
+  responsibility: Float64Array,
+): { mixingLogits: Float64Array; pi0: number } {
+  const J = state.means.length;
+  const z = state.zeroIndex;
+  const mixingLogits = new Float64Array(J);
+  if (J === 1) return { mixingLogits, pi0: 0 };
+  let rest = 0;
+  for (let j = 0; j < J; j++) if (j !== z) rest += responsibility[j]!;
+  let max = -Infinity;
+  for (let j = 0; j < J; j++) if (j !== z && state.mixingLogits[j]! > max) max = state.mixingLogits[j]!;
+  let sum = 0;
+  for (let j = 0; j < J; j++) if (j !== z) sum += Math.exp(state.mixingLogits[j]! - max);
+  for (let j = 0; j < J; j++) {
+    if (j === z) continue;
+    const share = Math.exp(state.mixingLogits[j]! - max) / sum;
+    mixingLogits[j] = responsibility[j]! - share * rest;
+  }
+  const pi0 = responsibility[z]! / state.pi0 - rest / (1 - state.pi0);
+  return { mixingLogits, pi0 };
+}
+
+/** The log-prior of `weights` and its gradients w.r.t. weights, means, log-precisions, logits and pi0 (fast kernel). */
+export function fastPriorGradients(
+  weights: Float32Array,
+  state: MixtureState,
+  options: { method?: PriorMethod } = {},
+): FastPriorGradients {
+  const terms = mixturePriorTerms(weights, prepareMixture(state), { method: options.method ?? 'auto' });
+  terms.means[state.zeroIndex] = 0;
+  const { mixingLogits, pi0 } = proportionGradients(state, terms.responsibility);
+  return {
+    logDensity: terms.logDensity,
+    weights: terms.gradient,
+    means: terms.means,
+    logPrecisions: terms.logPrecisions,
+    mixingLogits,
+    pi0,
+  };
+}

@@ -1,0 +1,655 @@
+// GaussianMixturePrior: attaches the learned mixture prior to a built tfjs LayersModel so that model.fit minimises it.
+//
+// What one training step computes (model.fit with `prior.callback()`), with tau_t the (warmed-up) tau and N the
+// dataset size:
+//   1. tfjs' train function evaluates loss = mean CE(batch) + sum over covered tensors of the regularizer
+//      penalty (tau_t / N) * (-sum_i log p(w_i | theta_t)); the first covered tensor also carries
+//      (tau_t / N) * (-log p(theta_t)) (the hyper-priors, constant in w). The regularizer's forward pass reads
+//      the weights (dataSync), computes the penalty, its weight gradient and the mixture sums in plain JS
+//      (prior/fast.ts) and hands tfjs the weight gradient through tf.customGrad.
+//   2. The model's optimizer steps the weights with d loss / d w (CE + penalty), as for any regularizer.
+//   3. The callback's onBatchEnd steps the mixture with its own Adam (one learning rate per group) along
+//      d loss / d theta evaluated at the same (w_t, theta_t) as step 1: a joint gradient step, the same as
+//      one optimizer over weights and mixture, without a second pass over the weights.
+// The mixture's pi0, when learned, is stepped as its logit u = log(pi0 / (1 - pi0)) (so it stays in (0, 1)).
+import * as tf from '@tensorflow/tfjs';
+import {
+  DEFAULT_HYPER_PRIORS,
+  hyperPriorLogDensity,
+  initMixture,
+  validateMixture,
+  type HyperPriors,
+  type MixtureState,
+} from '@softweight/core';
+import { adamStep, createAdam, type AdamSettings, type AdamState } from './adam.js';
+import { PriorError } from './errors.js';
+import { mixturePriorTerms, prepareMixture, proportionGradients, type PreparedMixture, type PriorMethod, type PriorTerms } from './fast.js';
+import { GaussianMixtureRegularizer, isMixtureRegularizer, type PriorBinding } from './regularizer.js';
+
+/** Adam learning rate of every mixture group (PAPER.md section 4; the weights use the model's own optimizer). */
+export interface PriorLearningRates {
+  /** Component means (default 1e-4). */
+  means: number;
+  /** Log-precisions gamma_j (default 3e-3). */
+  logPrecisions: number;
+  /** Mixing logits rho_j (default 3e-3). */
+  mixingLogits: number;
+  /** The logit of pi0, when pi0 is learned (default 3e-3). */
+  pi0: number;
+}
+
+/** Linear tau warm-up from tau/W at the first step to tau at step W, in steps or in epochs of a given batch size. */
+export type TauWarmup = { steps: number } | { epochs: number; batchSize: number };
+
+/** Options of `GaussianMixturePrior`; everything but `datasetSize` has the paper's (tutorial's) default. */
+export interface GaussianMixturePriorOptions {
+  /** N, the number of training examples: the loss is CE + tau/N * (-log prior). Required. */
+  datasetSize: number;
+  /** tau, the weight of the prior term (default 0.005). */
+  tau?: number;
+  /** Optional linear warm-up of tau (default none). */
+  tauWarmup?: TauWarmup | null;
+  /** Number of components J including the zero component (default 17). */
+  components?: number;
+  /** Initial proportion of the zero component (default 0.999). */
+  pi0?: number;
+  /** Learn pi0 (under `hyperPriors.pi0` when given; default false). */
+  learnPi0?: boolean;
+  /** Initial standard deviation of every component (default 0.25). */
+  initSigma?: number;
+  /** Hyper-priors; a field set to null switches that one off (default: core's DEFAULT_HYPER_PRIORS). */
+  hyperPriors?: Partial<HyperPriors>;
+  /** Adam learning rates of the mixture groups. */
+  learningRates?: Partial<PriorLearningRates>;
+  /** Adam beta1, beta2, epsilon of the mixture (default 0.9, 0.999, 1e-7 as tfjs' Adam). */
+  adam?: Partial<AdamSettings>;
+  /** Also cover the biases of the covered layers (default false: kernels only). */
+  includeBiases?: boolean;
+  /** Which layers to cover: names, or a predicate (default: every Dense and Conv layer). */
+  layers?: readonly string[] | ((layer: tf.layers.Layer) => boolean);
+  /** Start from this mixture instead of initialising from the weights with core's `initMixture`. */
+  state?: MixtureState;
+  /** How the prior is computed: `auto` (fast tables for large tensors), `table` or `exact` (default `auto`). */
+  method?: PriorMethod;
+}
+
+/** The options of a prior with defaults filled in, as JSON (what the regularizer's config stores). */
+export interface ResolvedPriorOptions {
+  /** N. */
+  datasetSize: number;
+  /** tau. */
+  tau: number;
+  /** tau warm-up or null. */
+  tauWarmup: TauWarmup | null;
+  /** J. */
+  components: number;
+  /** Initial pi0. */
+  pi0: number;
+  /** Whether pi0 is learned. */
+  learnPi0: boolean;
+  /** Initial sigma. */
+  initSigma: number;
+  /** Hyper-priors. */
+  hyperPriors: HyperPriors;
+  /** Mixture learning rates. */
+  learningRates: PriorLearningRates;
+  /** Mixture Adam settings. */
+  adam: AdamSettings;
+  /** Whether biases are covered. */
+  includeBiases: boolean;
+  /** Covered layer names, or null for the default selection (a predicate is not saved). */
+  layers: string[] | null;
+  /** Computation method. */
+  method: PriorMethod;
+}
+
+/** One weight tensor the prior covers. */
+export interface CoveredWeight {
+  /** Layer name. */
+  layer: string;
+  /** Layer class, e.g. `Dense`. */
+  kind: string;
+  /** Which of the layer's weights: `kernel`, `bias`, `depthwise_kernel` or `pointwise_kernel`. */
+  role: string;
+  /** The tfjs variable name. */
+  name: string;
+  /** Shape. */
+  shape: number[];
+  /** Number of weights. */
+  size: number;
+}
+
+/** The prior's terms of the loss at the current weights and mixture (for logging). */
+export interface PriorLossTerms {
+  /** sum over covered weights of log p(w_i). */
+  logPrior: number;
+  /** log p(theta) of the hyper-priors (up to constants). */
+  logHyperPrior: number;
+  /** tau at the current step (after warm-up). */
+  tau: number;
+  /** N. */
+  datasetSize: number;
+  /** (tau / N) * (-logPrior - logHyperPrior): what the regularizers add to model.fit's loss. */
+  penalty: number;
+}
+
+/** A JSON-serializable snapshot of the prior: mixture, Adam moments and step, so training resumes exactly. */
+export interface PriorCheckpoint {
+  /** Always `softweight-prior-checkpoint`. */
+  format: 'softweight-prior-checkpoint';
+  /** Checkpoint format version (1). */
+  version: 1;
+  /** The mixture, with plain arrays. */
+  state: {
+    means: number[];
+    logPrecisions: number[];
+    mixingLogits: number[];
+    zeroIndex: number;
+    pi0: number;
+    learnPi0: boolean;
+  };
+  /** The raw parameter vector [means, logPrecisions, mixingLogits, logit(pi0)] (restores pi0's logit exactly). */
+  parameters: number[];
+  /** Mixture Adam state over the same vector. */
+  adam: { m: number[]; v: number[]; step: number };
+  /** The prior's options. */
+  options: ResolvedPriorOptions;
+}
+
+const DEFAULT_RATES: PriorLearningRates = { means: 1e-4, logPrecisions: 3e-3, mixingLogits: 3e-3, pi0: 3e-3 };
+const DEFAULT_ADAM: AdamSettings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+
+/** Layer class -> [weight field, regularizer field, role] of the kernels the prior covers by default. */
+const KERNEL_SLOTS: Record<string, ReadonlyArray<readonly [string, string, string]>> = {
+  Dense: [['kernel', 'kernelRegularizer', 'kernel']],
+  Conv1D: [['kernel', 'kernelRegularizer', 'kernel']],
+  Conv2D: [['kernel', 'kernelRegularizer', 'kernel']],
+  Conv3D: [['kernel', 'kernelRegularizer', 'kernel']],
+  Conv2DTranspose: [['kernel', 'kernelRegularizer', 'kernel']],
+  Conv3DTranspose: [['kernel', 'kernelRegularizer', 'kernel']],
+  DepthwiseConv2D: [['depthwiseKernel', 'depthwiseRegularizer', 'depthwise_kernel']],
+  SeparableConv2D: [
+    ['depthwiseKernel', 'depthwiseRegularizer', 'depthwise_kernel'],
+    ['pointwiseKernel', 'pointwiseRegularizer', 'pointwise_kernel'],
+  ],
+};
+
+interface Slot {
+  layer: tf.layers.Layer;
+  variable: tf.LayerVariable;
+  regularizerField: string;
+  role: string;
+  regularizer: GaussianMixtureRegularizer;
+  previous: unknown;
+  lossFn: (() => tf.Scalar) | null;
+}
+
+interface Pending {
+  step: number;
+  version: number;
+  terms: PriorTerms;
+}
+
+function positive(name: string, v: number): number {
+  if (!(v > 0) || !Number.isFinite(v)) throw new PriorError(name, `is ${v}, expected a positive finite number`);
+  return v;
+}
+
+function nonNegative(name: string, v: number): number {
+  if (!(v >= 0) || !Number.isFinite(v)) throw new PriorError(name, `is ${v}, expected a finite number >= 0`);
+  return v;
+}
+
+/** Fills in defaults and checks every option; throws `PriorError` naming the option. */
+export function resolvePriorOptions(options: GaussianMixturePriorOptions): ResolvedPriorOptions {
+  if (options === undefined || options === null || options.datasetSize === undefined) {
+    throw new PriorError('datasetSize', 'is required: pass the number of training examples N (the loss is CE + tau/N * (-log prior))');
+  }
+  const datasetSize = positive('datasetSize', options.datasetSize);
+  const tau = nonNegative('tau', options.tau ?? 0.005);
+  let tauWarmup: TauWarmup | null = null;
+  if (options.tauWarmup != null) {
+    const w = options.tauWarmup;
+    if ('steps' in w) tauWarmup = { steps: positive('tauWarmup.steps', w.steps) };
+    else tauWarmup = { epochs: positive('tauWarmup.epochs', w.epochs), batchSize: positive('tauWarmup.batchSize', w.batchSize) };
+  }
+  const components = options.components ?? 17;
+  if (!Number.isInteger(components) || components < 2) throw new PriorError('components', `is ${components}, expected an integer >= 2`);
+  const pi0 = options.pi0 ?? 0.999;
+  if (!(pi0 > 0 && pi0 < 1)) throw new PriorError('pi0', `is ${pi0}, expected a value in (0, 1)`);
+  const rates = { ...DEFAULT_RATES, ...(options.learningRates ?? {}) };
+  for (const k of Object.keys(rates) as (keyof PriorLearningRates)[]) nonNegative(`learningRates.${k}`, rates[k]);
+  const adam = { ...DEFAULT_ADAM, ...(options.adam ?? {}) };
+  if (!(adam.beta1 >= 0 && adam.beta1 < 1)) throw new PriorError('adam.beta1', `is ${adam.beta1}, expected a value in [0, 1)`);
+  if (!(adam.beta2 >= 0 && adam.beta2 < 1)) throw new PriorError('adam.beta2', `is ${adam.beta2}, expected a value in [0, 1)`);
+  positive('adam.epsilon', adam.epsilon);
+  const hyper: HyperPriors = { ...DEFAULT_HYPER_PRIORS, ...(options.hyperPriors ?? {}) };
+  const method = options.method ?? 'auto';
+  if (method !== 'auto' && method !== 'table' && method !== 'exact') throw new PriorError('method', `is "${String(method)}", expected auto, table or exact`);
+  return {
+    datasetSize,
+    tau,
+    tauWarmup,
+    components,
+    pi0,
+    learnPi0: options.learnPi0 ?? false,
+    initSigma: positive('initSigma', options.initSigma ?? 0.25),
+    hyperPriors: {
+      zero: hyper.zero === null ? null : { alpha: hyper.zero.alpha, beta: hyper.zero.beta },
+      others: hyper.others === null ? null : { alpha: hyper.others.alpha, beta: hyper.others.beta },
+      pi0: hyper.pi0 === null ? null : { a: hyper.pi0.a, b: hyper.pi0.b },
+    },
+    learningRates: rates,
+    adam,
+    includeBiases: options.includeBiases ?? false,
+    layers: Array.isArray(options.layers) ? [...(options.layers as readonly string[])] : null,
+    method,
+  };
+}
+
+function field(layer: tf.layers.Layer, name: string): unknown {
+  return (layer as unknown as Record<string, unknown>)[name];
+}
+
+function setField(layer: tf.layers.Layer, name: string, value: unknown): void {
+  (layer as unknown as Record<string, unknown>)[name] = value;
+}
+
+function isContainer(layer: tf.layers.Layer): layer is tf.LayersModel {
+  return Array.isArray((layer as unknown as { layers?: unknown }).layers);
+}
+
+/** Every (layer, weight field) pair the options select, depth-first through nested models. */
+function selectSlots(
+  model: tf.LayersModel,
+  options: ResolvedPriorOptions,
+  predicate: ((layer: tf.layers.Layer) => boolean) | null,
+): Array<{ layer: tf.layers.Layer; weightField: string; regularizerField: string; role: string }> {
+  const out: Array<{ layer: tf.layers.Layer; weightField: string; regularizerField: string; role: string }> = [];
+  const seen = new Set<tf.layers.Layer>();
+  const visit = (layers: tf.layers.Layer[]): void => {
+    for (const layer of layers) {
+      if (seen.has(layer)) continue;
+      seen.add(layer);
+      if (isContainer(layer)) {
+        visit(layer.layers);
+        continue;
+      }
+      const kind = layer.getClassName();
+      const slots = KERNEL_SLOTS[kind];
+      const wanted = predicate !== null ? predicate(layer) : options.layers !== null ? options.layers.includes(layer.name) : slots !== undefined;
+      if (!wanted) continue;
+      if (slots === undefined) {
+        throw new PriorError(`layer "${layer.name}"`, `is a ${kind}; the prior covers Dense and Conv kernels only (${Object.keys(KERNEL_SLOTS).join(', ')})`);
+      }
+      for (const [weightField, regularizerField, role] of slots) out.push({ layer, weightField, regularizerField, role });
+      if (options.includeBiases && field(layer, 'bias') != null) out.push({ layer, weightField: 'bias', regularizerField: 'biasRegularizer', role: 'bias' });
+    }
+  };
+  visit(model.layers);
+  if (options.layers !== null && predicate === null) {
+    const found = new Set(out.map((s) => s.layer.name));
+    const missing = options.layers.filter((n) => !found.has(n));
+    if (missing.length > 0) throw new PriorError('layers', `names ${missing.map((n) => `"${n}"`).join(', ')}, which the model does not have`);
+  }
+  return out;
+}
+
+/**
+ * The soft weight-sharing prior (PAPER.md sections 2-4) for a tfjs LayersModel. Attach it to a built model,
+ * pass `prior.callback()` to `model.fit`, and read the learned mixture with `prior.state()`.
+ */
+export class GaussianMixturePrior implements PriorBinding {
+  /** The options with defaults filled in. */
+  readonly options: ResolvedPriorOptions;
+  private readonly predicate: ((layer: tf.layers.Layer) => boolean) | null;
+  private slots: Slot[] = [];
+  private attachedModel: tf.LayersModel | null = null;
+  /** [means(J), logPrecisions(J), mixingLogits(J), logit(pi0)]. */
+  private theta: Float64Array | null = null;
+  private zeroIndex = 0;
+  private lr: Float64Array | null = null;
+  private adam: AdamState | null = null;
+  private version = 0;
+  private prepared: { version: number; mix: PreparedMixture } | null = null;
+  private pending: Array<Pending | undefined> = [];
+
+  constructor(options: GaussianMixturePriorOptions) {
+    this.options = resolvePriorOptions(options);
+    this.predicate = typeof options.layers === 'function' ? options.layers : null;
+    if (options.state !== undefined) this.setState(options.state);
+  }
+
+  /**
+   * Rebuilds the prior of a model that was saved with one attached (its layers carry unbound prior
+   * regularizers): binds them, and restores the mixture from `checkpoint` (or initialises it from the weights).
+   */
+  static fromModel(model: tf.LayersModel, checkpoint?: PriorCheckpoint): GaussianMixturePrior {
+    const found: { layer: string; options: tf.serialization.ConfigDict }[] = [];
+    const visit = (layers: tf.layers.Layer[]): void => {
+      for (const layer of layers) {
+        if (isContainer(layer)) {
+          visit(layer.layers);
+          continue;
+        }
+        for (const f of ['kernelRegularizer', 'depthwiseRegularizer', 'pointwiseRegularizer', 'biasRegularizer']) {
+          const r = field(layer, f);
+          if (isMixtureRegularizer(r)) found.push({ layer: layer.name, options: r.options });
+        }
+      }
+    };
+    visit(model.layers);
+    if (found.length === 0) throw new PriorError('model', `"${model.name}" carries no softweight prior regularizer; attach a new prior instead`);
+    const saved = (checkpoint?.options ?? found[0]!.options) as unknown as ResolvedPriorOptions;
+    const layers = [...new Set(found.map((f) => f.layer))];
+    const prior = new GaussianMixturePrior({ ...saved, layers, state: undefined });
+    if (checkpoint !== undefined) prior.restore(checkpoint);
+    prior.attach(model);
+    return prior;
+  }
+
+  /** The covered weight tensors (empty until attached). */
+  get covered(): CoveredWeight[] {
+    return this.slots.map((s) => ({
+      layer: s.layer.name,
+      kind: s.layer.getClassName(),
+      role: s.role,
+      name: s.variable.name,
+      shape: [...s.variable.shape] as number[],
+      size: s.variable.shape.reduce((a: number, b) => a * (b ?? 1), 1),
+    }));
+  }
+
+  /** The model the prior is attached to, or null. */
+  get model(): tf.LayersModel | null {
+    return this.attachedModel;
+  }
+
+  /** Number of mixture steps taken. */
+  get step(): number {
+    return this.adam?.step ?? 0;
+  }
+
+  /** tau at the current step (the warm-up applied). */
+  currentTau(): number {
+    const w = this.options.tauWarmup;
+    if (w === null) return this.options.tau;
+    const steps = 'steps' in w ? w.steps : w.epochs * Math.ceil(this.options.datasetSize / w.batchSize);
+    return this.options.tau * Math.min(1, (this.step + 1) / steps);
+  }
+
+  /**
+   * Attaches the prior to a built model (Sequential or functional, nested models included) without rebuilding
+   * it: every covered weight gets the prior as its regularizer, so `model.fit` minimises it. Initialises the
+   * mixture from the covered weights (core's `initMixture`) unless a state was given.
+   */
+  attach(model: tf.LayersModel): this {
+    if (this.attachedModel !== null) throw new PriorError('attach', `already attached to model "${this.attachedModel.name}"; detach() first`);
+    const selected = selectSlots(model, this.options, this.predicate);
+    if (selected.length === 0) throw new PriorError('layers', `model "${model.name}" has no Dense or Conv layer to cover`);
+    const slots: Slot[] = [];
+    for (const s of selected) {
+      const variable = field(s.layer, s.weightField) as tf.LayerVariable | null | undefined;
+      if (variable == null) {
+        throw new PriorError(`layer "${s.layer.name}"`, 'is not built yet: build the model first (give it an inputShape or call model.predict once)');
+      }
+      const existing = field(s.layer, s.regularizerField);
+      if (isMixtureRegularizer(existing) && existing.bound) {
+        throw new PriorError(`layer "${s.layer.name}"`, 'already has a mixture prior attached; detach that one first');
+      }
+      slots.push({ layer: s.layer, variable, regularizerField: s.regularizerField, role: s.role, regularizer: existing as GaussianMixtureRegularizer, previous: existing, lossFn: null });
+    }
+    if (this.theta === null) {
+      const parts = slots.map((s) => s.variable.read().dataSync() as Float32Array);
+      const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        all.set(p, o);
+        o += p.length;
+      }
+      this.setState(initMixture(all, { components: this.options.components, pi0: this.options.pi0, sigma: this.options.initSigma, learnPi0: this.options.learnPi0 }));
+    }
+    const config = this.options as unknown as tf.serialization.ConfigDict;
+    slots.forEach((slot, index) => {
+      if (isMixtureRegularizer(slot.previous) && slot.previous.origin === 'config') {
+        // tfjs built this layer with the saved regularizer: its loss function is already in place.
+        slot.regularizer = slot.previous;
+      } else {
+        slot.regularizer = new GaussianMixtureRegularizer(config, 'attach');
+        const reg = slot.regularizer;
+        const variable = slot.variable;
+        slot.lossFn = () => reg.apply(variable.read());
+        (slot.layer.losses as Array<() => tf.Scalar>).push(slot.lossFn);
+        setField(slot.layer, slot.regularizerField, reg);
+      }
+      slot.regularizer.bind(this, index);
+    });
+    this.slots = slots;
+    this.attachedModel = model;
+    this.pending = [];
+    return this;
+  }
+
+  /** Removes the prior from the model: restores every layer's previous regularizer. The mixture is kept. */
+  detach(): void {
+    for (const slot of this.slots) {
+      slot.regularizer.release();
+      if (slot.lossFn !== null) {
+        const losses = slot.layer.losses as Array<() => tf.Scalar>;
+        const at = losses.indexOf(slot.lossFn);
+        if (at >= 0) losses.splice(at, 1);
+        setField(slot.layer, slot.regularizerField, slot.previous);
+      } else {
+        // A loaded model's loss function cannot be removed; the released regularizer adds 0, and the saved
+        // config no longer names it.
+        setField(slot.layer, slot.regularizerField, null);
+      }
+    }
+    this.slots = [];
+    this.attachedModel = null;
+    this.pending = [];
+  }
+
+  /** The fit callback that steps the mixture after every batch: `model.fit(x, y, { callbacks: [prior.callback()] })`. */
+  callback(): tf.Callback {
+    return new PriorCallback(this);
+  }
+
+  /** The current mixture (a copy). */
+  state(): MixtureState {
+    const theta = this.requireTheta();
+    const J = this.options.components;
+    const means = theta.slice(0, J);
+    means[this.zeroIndex] = 0;
+    const mixingLogits = theta.slice(2 * J, 3 * J);
+    mixingLogits[this.zeroIndex] = 0;
+    return {
+      means,
+      logPrecisions: theta.slice(J, 2 * J),
+      mixingLogits,
+      zeroIndex: this.zeroIndex,
+      pi0: 1 / (1 + Math.exp(-theta[3 * J]!)),
+      learnPi0: this.options.learnPi0,
+    };
+  }
+
+  /** Replaces the mixture (validated; its component count must match `components`). Adam moments are kept. */
+  setState(state: MixtureState): void {
+    validateMixture(state);
+    const J = this.options.components;
+    if (state.means.length !== J) throw new PriorError('state', `has ${state.means.length} components, this prior has ${J} (option components)`);
+    const theta = new Float64Array(3 * J + 1);
+    theta.set(state.means, 0);
+    theta.set(state.logPrecisions, J);
+    theta.set(state.mixingLogits, 2 * J);
+    theta[3 * J] = Math.log(state.pi0) - Math.log1p(-state.pi0);
+    this.theta = theta;
+    this.zeroIndex = state.zeroIndex;
+    const r = this.options.learningRates;
+    const lr = new Float64Array(3 * J + 1);
+    for (let j = 0; j < J; j++) {
+      lr[j] = j === this.zeroIndex ? 0 : r.means;
+      lr[J + j] = r.logPrecisions;
+      lr[2 * J + j] = j === this.zeroIndex ? 0 : r.mixingLogits;
+    }
+    lr[3 * J] = this.options.learnPi0 ? r.pi0 : 0;
+    this.lr = lr;
+    this.adam ??= createAdam(3 * J + 1);
+    this.version++;
+    this.pending = [];
+  }
+
+  /** A JSON-serializable checkpoint: mixture, Adam moments and step. */
+  checkpoint(): PriorCheckpoint {
+    const s = this.state();
+    const adam = this.adam!;
+    return {
+      format: 'softweight-prior-checkpoint',
+      version: 1,
+      state: {
+        means: Array.from(s.means),
+        logPrecisions: Array.from(s.logPrecisions),
+        mixingLogits: Array.from(s.mixingLogits),
+        zeroIndex: s.zeroIndex,
+        pi0: s.pi0,
+        learnPi0: s.learnPi0,
+      },
+      parameters: Array.from(this.requireTheta()),
+      adam: { m: Array.from(adam.m), v: Array.from(adam.v), step: adam.step },
+      options: JSON.parse(JSON.stringify(this.options)) as ResolvedPriorOptions,
+    };
+  }
+
+  /** Restores a checkpoint: the next step continues exactly where the checkpointed prior stopped. */
+  restore(checkpoint: PriorCheckpoint): void {
+    if (checkpoint?.format !== 'softweight-prior-checkpoint' || checkpoint.version !== 1) {
+      throw new PriorError('checkpoint', 'is not a softweight prior checkpoint (format softweight-prior-checkpoint, version 1)');
+    }
+    const c = checkpoint.state;
+    this.setState({
+      means: Float64Array.from(c.means),
+      logPrecisions: Float64Array.from(c.logPrecisions),
+      mixingLogits: Float64Array.from(c.mixingLogits),
+      zeroIndex: c.zeroIndex,
+      pi0: c.pi0,
+      learnPi0: c.learnPi0,
+    });
+    const size = 3 * this.options.components + 1;
+    if (checkpoint.adam.m.length !== size || checkpoint.adam.v.length !== size || checkpoint.parameters.length !== size) {
+      throw new PriorError('checkpoint', `has ${checkpoint.parameters.length} parameters and ${checkpoint.adam.m.length} moments, expected ${size}`);
+    }
+    // The raw vector, not the state: logit(sigmoid(u)) is not always u to the last bit.
+    this.theta = Float64Array.from(checkpoint.parameters);
+    this.version++;
+    this.adam = { m: Float64Array.from(checkpoint.adam.m), v: Float64Array.from(checkpoint.adam.v), step: checkpoint.adam.step };
+  }
+
+  /** The prior's loss terms at the current weights and mixture. */
+  lossTerms(): PriorLossTerms {
+    this.requireAttached('lossTerms');
+    const mix = this.mixture();
+    let logPrior = 0;
+    for (const slot of this.slots) {
+      logPrior += mixturePriorTerms(slot.variable.read().dataSync() as Float32Array, mix, { method: this.options.method }).logDensity;
+    }
+    const logHyperPrior = hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity;
+    const tau = this.currentTau();
+    return { logPrior, logHyperPrior, tau, datasetSize: this.options.datasetSize, penalty: (tau / this.options.datasetSize) * (-logPrior - logHyperPrior) };
+  }
+
+  /**
+   * One mixture step (what the fit callback calls after every batch): Adam on d loss / d theta at the weights
+   * the last training forward pass saw; covered tensors with no such pass are read as they are now.
+   */
+  stepMixture(): void {
+    this.requireAttached('stepMixture');
+    const J = this.options.components;
+    const theta = this.requireTheta();
+    const adam = this.adam!;
+    const mix = this.mixture();
+    const sumMeans = new Float64Array(J);
+    const sumLogPrec = new Float64Array(J);
+    const sumResp = new Float64Array(J);
+    this.slots.forEach((slot, i) => {
+      const p = this.pending[i];
+      const terms =
+        p !== undefined && p.step === adam.step && p.version === this.version
+          ? p.terms
+          : mixturePriorTerms(slot.variable.read().dataSync() as Float32Array, mix, { method: this.options.method });
+      for (let j = 0; j < J; j++) {
+        sumMeans[j]! += terms.means[j]!;
+        sumLogPrec[j]! += terms.logPrecisions[j]!;
+        sumResp[j]! += terms.responsibility[j]!;
+      }
+    });
+    const state = this.state();
+    const hyper = hyperPriorLogDensity(state, this.options.hyperPriors);
+    const { mixingLogits, pi0 } = proportionGradients(state, sumResp);
+    const scale = -this.currentTau() / this.options.datasetSize; // d loss = scale * d log-density
+    const grad = new Float64Array(3 * J + 1);
+    for (let j = 0; j < J; j++) {
+      grad[j] = j === this.zeroIndex ? 0 : scale * sumMeans[j]!;
+      grad[J + j] = scale * (sumLogPrec[j]! + hyper.logPrecisions[j]!);
+      grad[2 * J + j] = j === this.zeroIndex ? 0 : scale * mixingLogits[j]!;
+    }
+    const p0 = state.pi0;
+    grad[3 * J] = this.options.learnPi0 ? scale * (pi0 + hyper.pi0) * p0 * (1 - p0) : 0;
+    adamStep(theta, grad, this.lr!, adam, this.options.adam);
+    this.version++;
+    this.pending = [];
+  }
+
+  /** @internal The regularizer penalty of covered tensor `index` (called by tfjs-layers through the regularizer). */
+  penalty(index: number, x: tf.Tensor): tf.Scalar {
+    const slot = this.slots[index];
+    if (slot === undefined) throw new PriorError('regularizer', `covered weight ${index} does not exist (the prior was detached)`);
+    const scale = this.currentTau() / this.options.datasetSize;
+    const mix = this.mixture();
+    const step = this.step;
+    const version = this.version;
+    const hyper = index === 0 ? hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity : 0;
+    const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const w = args[0] as tf.Tensor;
+      let terms: PriorTerms;
+      try {
+        terms = mixturePriorTerms(w.dataSync() as Float32Array, mix, { gradScale: -scale, method: this.options.method });
+      } catch (e) {
+        if (e instanceof PriorError) throw new PriorError(`weight "${slot.variable.name}"`, e.message);
+        throw e;
+      }
+      this.pending[index] = { step, version, terms };
+      const gradient = terms.gradient;
+      const shape = w.shape;
+      return {
+        value: tf.scalar(-scale * (terms.logDensity + hyper)),
+        gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor(gradient, shape, 'float32')),
+      };
+    });
+    return f(x) as tf.Scalar;
+  }
+
+  private mixture(): PreparedMixture {
+    if (this.prepared === null || this.prepared.version !== this.version) this.prepared = { version: this.version, mix: prepareMixture(this.state()) };
+    return this.prepared.mix;
+  }
+
+  private requireTheta(): Float64Array {
+    if (this.theta === null) throw new PriorError('state', 'is not initialised yet: attach the prior to a model or pass options.state');
+    return this.theta;
+  }
+
+  private requireAttached(what: string): void {
+    if (this.attachedModel === null) throw new PriorError(what, 'needs the prior attached to a model: call prior.attach(model) first');
+  }
+}
+
+/** Steps the mixture after every training batch. */
+class PriorCallback extends tf.Callback {
+  constructor(private readonly prior: GaussianMixturePrior) {
+    super();
+  }
+
+  override async onBatchEnd(): Promise<void> {
+    this.prior.stepMixture();
+  }
+}
