@@ -14,3 +14,11 @@ export { GaussianMixtureRegularizer, type RegularizerOrigin } from './prior/regu
 export { PriorError } from './prior/errors.js';
 export { fastPriorGradients, type FastPriorGradients, type PriorMethod } from './prior/fast.js';
 export { type AdamSettings } from './prior/adam.js';
+export {
+  registerWasmTrainingKernels,
+  type WasmTrainingKernelsOptions,
+  type WasmTrainingKernelsReport,
+} from './kernels/register.js';
+export { toGraph, namedWeights, type ToGraphResult, type GraphWeight, type NamedWeight, type WeightRole } from './graph.js';
+export { applyCompressed, fromCompressed, dequantize, WeightMismatchError } from './apply.js';
+export { lenet300100, lenet5Caffe, smallResNet, type ModelBuilderOptions, type SmallResNetOptions } from './models.js';
