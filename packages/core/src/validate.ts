@@ -154,10 +154,15 @@ export function inferShapes(graph: ModelGraph, weights?: WeightShapes): Map<stri
     shapes.set(input.name, [...input.shape]);
   }
   const kinds = new Set<string>(NODE_KINDS);
-  for (const node of graph.nodes) {
-    if (typeof node.name !== 'string' || node.name === '') throw new GraphValidationError(String(node.name), 'node has no name');
+  // Graphs also arrive from decoded files: malformed structure must give a GraphValidationError, not a TypeError.
+  if (!Array.isArray(graph.nodes)) throw new GraphValidationError('(graph)', 'nodes must be an array');
+  if (!Array.isArray(graph.outputs)) throw new GraphValidationError('(graph)', 'outputs must be an array of node names');
+  for (const [index, node] of graph.nodes.entries()) {
+    if (typeof node !== 'object' || node === null) throw new GraphValidationError(`(node ${index})`, 'is not an object');
+    if (typeof node.name !== 'string' || node.name === '') throw new GraphValidationError(`(node ${index})`, 'node has no name');
     if (shapes.has(node.name)) throw new GraphValidationError(node.name, 'duplicate name');
     if (!kinds.has(node.kind)) throw new GraphValidationError(node.name, `unknown kind "${(node as { kind: string }).kind}"`);
+    if (!Array.isArray(node.inputs) || node.inputs.some((i) => typeof i !== 'string')) throw new GraphValidationError(node.name, 'inputs must be an array of names');
     if ('activation' in node && !ACTIVATIONS.has(node.activation)) throw new GraphValidationError(node.name, `unknown activation "${node.activation}"`);
     const arity = expectedArity(node);
     if (arity !== null && node.inputs.length !== arity) throw new GraphValidationError(node.name, `${node.kind} takes ${arity} input, got ${node.inputs.length}`);
