@@ -1,0 +1,140 @@
+// Checks the fast prior kernel against core's float64 reference within the error bound stated in fast.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { logMixtureDensity, priorGradients, responsibilities, type MixtureState } from '@softweight/core';
+import { fastPriorGradients, PriorError, type PriorMethod } from '../index.js';
+
+/** The bound of fast.ts: relative to each quantity's natural scale. */
+const EPS = 1e-5;
+/** float32 storage of the weight gradient. */
+const F32 = 2.4e-7;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+}
+
+function gaussian(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
+}
+
+/** A random mixture; sigmas log-uniform in [sigmaMin, 0.3]. */
+function randomMixture(r: () => number, J: number, sigmaMin: number, learnPi0: boolean): MixtureState {
+  const means = new Float64Array(J);
+  const logPrecisions = new Float64Array(J);
+  const mixingLogits = new Float64Array(J);
+  for (let j = 0; j < J; j++) {
+    if (j > 0) {
+      means[j] = (r() - 0.5) * 0.8;
+      mixingLogits[j] = gaussian(r) * 2;
+    }
+    const sigma = Math.exp(Math.log(sigmaMin) + r() * Math.log(0.3 / sigmaMin));
+    logPrecisions[j] = -2 * Math.log(sigma);
+  }
+  return { means, logPrecisions, mixingLogits, zeroIndex: 0, pi0: 0.5 + 0.499 * r(), learnPi0 };
+}
+
+/** Weights drawn from the mixture's components (equal odds), 10% uniform outliers in [-0.6, 0.6]. */
+function sampleWeights(r: () => number, state: MixtureState, n: number): Float32Array {
+  const J = state.means.length;
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = Math.floor(r() * J);
+    w[i] = r() < 0.1 ? (r() - 0.5) * 1.2 : state.means[j]! + gaussian(r) * Math.exp(-0.5 * state.logPrecisions[j]!);
+  }
+  return w;
+}
+
+function checkAgainstReference(w: Float32Array, state: MixtureState, method: PriorMethod, label: string): void {
+  const J = state.means.length;
+  const n = w.length;
+  const ref = priorGradients(w, state);
+  const got = fastPriorGradients(w, state, { method });
+  const r = responsibilities(w, state);
+  const lambda = Array.from(state.logPrecisions, (g) => Math.exp(g));
+  const scaleMeans = new Float64Array(J);
+  const scaleGamma = new Float64Array(J);
+  let scaleLogD = 0;
+  for (let i = 0; i < n; i++) {
+    let S = 0;
+    for (let j = 0; j < J; j++) {
+      const rij = r[i * J + j]!;
+      const d = Math.abs(w[i]! - state.means[j]!);
+      S += rij * lambda[j]! * (d + 1 / Math.sqrt(lambda[j]!));
+      scaleMeans[j]! += rij * lambda[j]! * (d + 1 / Math.sqrt(lambda[j]!));
+      scaleGamma[j]! += rij * (0.5 + 0.5 * lambda[j]! * d * d);
+    }
+    const err = Math.abs(got.weights[i]! - ref.weights[i]!);
+    const bound = EPS * S + F32 * Math.abs(ref.weights[i]!);
+    assert.ok(err <= bound, `${label}: weight ${i} (w=${w[i]}) gradient ${got.weights[i]} vs ${ref.weights[i]}, error ${err} > ${bound}`);
+  }
+  const logD = ref.logDensity;
+  for (const v of logMixtureDensity(w, state)) scaleLogD += Math.abs(v);
+  assert.ok(Math.abs(got.logDensity - logD) <= EPS * scaleLogD + 1e-9 * n, `${label}: logDensity ${got.logDensity} vs ${logD}`);
+  for (let j = 0; j < J; j++) {
+    assert.ok(Math.abs(got.means[j]! - ref.means[j]!) <= EPS * scaleMeans[j]! + 1e-9 * n, `${label}: d/dmu_${j} ${got.means[j]} vs ${ref.means[j]}`);
+    assert.ok(
+      Math.abs(got.logPrecisions[j]! - ref.logPrecisions[j]!) <= EPS * scaleGamma[j]! + 1e-9 * n,
+      `${label}: d/dgamma_${j} ${got.logPrecisions[j]} vs ${ref.logPrecisions[j]}`,
+    );
+    assert.ok(Math.abs(got.mixingLogits[j]! - ref.mixingLogits[j]!) <= 2 * EPS * n, `${label}: d/drho_${j} ${got.mixingLogits[j]} vs ${ref.mixingLogits[j]}`);
+  }
+  const pi0Scale = EPS * n * (1 / state.pi0 + 1 / (1 - state.pi0));
+  assert.ok(Math.abs(got.pi0 - ref.pi0) <= pi0Scale, `${label}: d/dpi0 ${got.pi0} vs ${ref.pi0}`);
+}
+
+test('table kernel matches the float64 reference on random mixtures, sigma down to 1e-3', () => {
+  const r = rng(42);
+  for (let trial = 0; trial < 6; trial++) {
+    const J = 3 + Math.floor(r() * 15);
+    const state = randomMixture(r, J, 1e-3, true);
+    checkAgainstReference(sampleWeights(r, state, 20000), state, 'table', `trial ${trial} (J=${J})`);
+  }
+});
+
+test('late-training mixture: tight zero component (sigma 0.004), 16 others at sigma 0.02', () => {
+  const r = rng(7);
+  const J = 17;
+  const state: MixtureState = {
+    means: Float64Array.from({ length: J }, (_, j) => (j === 0 ? 0 : -0.3 + (0.6 * (j - 1)) / 15)),
+    logPrecisions: Float64Array.from({ length: J }, (_, j) => -2 * Math.log(j === 0 ? 0.004 : 0.02)),
+    mixingLogits: Float64Array.from({ length: J }, (_, j) => (j === 0 ? 0 : gaussian(r))),
+    zeroIndex: 0,
+    pi0: 0.95,
+    learnPi0: false,
+  };
+  const w = new Float32Array(30000);
+  for (let i = 0; i < w.length; i++) {
+    w[i] = r() < 0.9 ? gaussian(r) * 0.004 : state.means[1 + Math.floor(r() * 16)]! + gaussian(r) * 0.02;
+  }
+  checkAgainstReference(w, state, 'table', 'late');
+  checkAgainstReference(w, state, 'auto', 'late auto');
+});
+
+test('exact and auto methods match the reference too, on small and large tensors', () => {
+  const r = rng(3);
+  const state = randomMixture(r, 17, 5e-3, false);
+  checkAgainstReference(sampleWeights(r, state, 500), state, 'auto', 'small auto');
+  checkAgainstReference(sampleWeights(r, state, 3000), state, 'exact', 'exact');
+});
+
+test('a tensor of identical weights, and weights far outside every component', () => {
+  const r = rng(5);
+  const state = randomMixture(r, 5, 0.01, false);
+  checkAgainstReference(new Float32Array(5000).fill(0.0123), state, 'table', 'constant');
+  const far = new Float32Array(5000);
+  for (let i = 0; i < far.length; i++) far[i] = (r() < 0.5 ? -1 : 1) * (2 + 3 * r());
+  checkAgainstReference(far, state, 'table', 'far');
+});
+
+test('a NaN weight is reported, not silently propagated', () => {
+  const state = randomMixture(rng(9), 4, 0.05, false);
+  for (const method of ['table', 'exact'] as const) {
+    const w = sampleWeights(rng(10), state, 4000);
+    w[1234] = NaN;
+    assert.throws(() => fastPriorGradients(w, state, { method }), PriorError);
+  }
+});
