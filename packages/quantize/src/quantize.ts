@@ -39,7 +39,7 @@ export interface QuantizeResult {
   assignment: AssignmentRule;
   /** Weights assigned to each merged component. */
   componentCounts: number[];
-  /** Codebook index of each merged component, or -1 when no weight uses it (dropped from the codebook). */
+  /** Codebook index of each merged component, or -1 when no weight uses it (dropped); the zero component always has one. */
   codebookIndexOf: number[];
   /**
    * Merged components with weights whose own float32 mean is assigned to a component with a different
