@@ -46,9 +46,12 @@ function attribute(name: string, value: AttrValue): P.IAttributeProto {
   return { name, type: T.INTS, ints: [...value.ints] };
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** Little-endian bytes of a typed array, as TensorProto.raw_data requires on every platform. */
 function rawBytes(data: Float32Array | Uint8Array | Uint16Array | Int32Array | BigInt64Array): Uint8Array {
   if (data instanceof Uint8Array) return data;
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.length * data.BYTES_PER_ELEMENT);
   const view = new DataView(out.buffer);
   for (let i = 0; i < data.length; i++) {
