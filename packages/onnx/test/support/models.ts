@@ -239,21 +239,3 @@ export function lenet5CaffeGraph(): ModelGraph {
     outputs: ['fc2'],
   };
 }
-
-/** A small functional residual net: conv, batch-norm, relu, conv, add (skip), global average pool, dense. */
-export function residualGraph(): ModelGraph {
-  return {
-    name: 'residual',
-    inputs: [{ name: 'x', shape: [12, 12, 3] }],
-    nodes: [
-      { kind: 'conv2d', name: 'stem', inputs: ['x'], filters: 8, kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilation: [1, 1], kernel: 'stem/kernel', bias: 'stem/bias', activation: 'relu' },
-      { kind: 'conv2d', name: 'c1', inputs: ['stem'], filters: 8, kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilation: [1, 1], kernel: 'c1/kernel', activation: 'linear' },
-      { kind: 'batchNorm', name: 'bn1', inputs: ['c1'], epsilon: 1e-3, gamma: 'bn1/gamma', beta: 'bn1/beta', movingMean: 'bn1/mean', movingVariance: 'bn1/variance' },
-      { kind: 'activation', name: 'relu1', inputs: ['bn1'], activation: 'relu' },
-      { kind: 'add', name: 'skip', inputs: ['relu1', 'stem'] },
-      { kind: 'globalAvgPool2d', name: 'gap', inputs: ['skip'] },
-      { kind: 'dense', name: 'logits', inputs: ['gap'], units: 5, kernel: 'logits/kernel', bias: 'logits/bias', activation: 'softmax' },
-    ],
-    outputs: ['logits'],
-  };
-}
