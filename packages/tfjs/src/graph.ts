@@ -145,10 +145,13 @@ function nodeOf(layer: tf.layers.Layer, inputs: string[], inShape: (number | nul
     case 'Flatten':
       return { kind: 'flatten', name, inputs };
     case 'Reshape': {
-      // The config may hold -1 (serialised as null): the built layer's output shape has it resolved.
-      const target = (layer.outputShape as (number | null)[]).slice(1);
-      if (target.some((d) => d === null)) return problems.add(layer, 'unresolved target shape');
-      return { kind: 'reshape', name, inputs, targetShape: target as number[] };
+      // A -1 in the target (serialised as null) is resolved here: tfjs leaves it unknown while the batch is unknown.
+      const target = (config['targetShape'] as (number | null)[]).map((d) => (d === null || d < 0 ? null : d));
+      const size = inShape.slice(1).reduce<number>((p, d) => p * (d ?? NaN), 1);
+      const known = target.reduce<number>((p, d) => p * (d ?? 1), 1);
+      const unknown = target.filter((d) => d === null).length;
+      if (unknown > 1 || !Number.isFinite(size) || size % known !== 0) return problems.add(layer, `target shape ${JSON.stringify(config['targetShape'])}`);
+      return { kind: 'reshape', name, inputs, targetShape: target.map((d) => d ?? size / known) };
     }
     case 'Activation': {
       const activation = activationOf(layer, config, problems);
@@ -161,8 +164,10 @@ function nodeOf(layer: tf.layers.Layer, inputs: string[], inShape: (number | nul
       return problems.add(layer, `maxValue ${String(max)}`);
     }
     case 'Softmax': {
-      const axis = config['axis'];
-      if (axis != null && axis !== -1 && !(Array.isArray(axis) && axis.length === 1 && axis[0] === -1)) return problems.add(layer, `axis ${String(axis)}`);
+      // tfjs's default axis is 1: the last axis of a rank-2 input. Only the last axis maps to our softmax.
+      const raw = config['axis'] ?? 1;
+      const axis = Array.isArray(raw) && raw.length === 1 ? raw[0] : raw;
+      if (axis !== -1 && axis !== inShape.length - 1) return problems.add(layer, `axis ${JSON.stringify(raw)}`);
       return { kind: 'activation', name, inputs, activation: 'softmax' };
     }
     case 'ELU':
@@ -292,7 +297,7 @@ export function toGraph(model: tf.LayersModel): ToGraphResult {
     const inferred = shapes.get(layer.name);
     if (inferred === undefined || layer.getClassName() === 'InputLayer') continue;
     const tfShape = (layer.outputShape as (number | null)[]).slice(1);
-    if (tfShape.length !== inferred.length || tfShape.some((d, i) => d !== inferred[i])) {
+    if (tfShape.length !== inferred.length || tfShape.some((d, i) => d !== null && d !== inferred[i])) {
       throw new GraphValidationError(layer.name, `tfjs output shape [${tfShape.join(', ')}] differs from the graph's [${inferred.join(', ')}]`);
     }
   }
