@@ -73,7 +73,7 @@ export interface QuantizedTensorStats {
   gapParams?: { direct: number; mantissa: number };
   /** The gap token stream (`gaps` layout); `entropyBits` is over the tokens. */
   gapTokens?: StreamStats;
-  /** Bytes of the gaps' extra (raw) bits, with their length prefix (`gaps` layout). */
+  /** Bytes of the gaps' extra (raw) bits (`gaps` layout). */
   gapExtraBytes?: number;
   /** Empirical entropy of the gap values themselves, in bits (`gaps` layout). */
   gapEntropyBits?: number;
@@ -231,10 +231,8 @@ function encodeQuantized(t: QuantizedTensor, cb: Codebook, out: ByteWriter): Qua
     extra.writeLong(v % 2 ** nb, nb);
   }
   const extraBytes = extra.finish();
-  const before = gw.length;
-  gw.varint(extraBytes.length);
   gw.bytes(extraBytes);
-  const gapExtraBytes = gw.length - before;
+  const gapExtraBytes = extraBytes.length;
   const indexStats = encodeStream(syms, cb.values.length - 1, gw);
   const gapCounts = new Map<number, number>();
   for (const v of gaps) gapCounts.set(v, (gapCounts.get(v) ?? 0) + 1);
@@ -532,12 +530,7 @@ function decodeQuantized(r: ByteReader, e: Head['quantized'][number], cb: Codebo
   const alphabet = tokenAlphabet(d, m);
   const tokens = new Uint16Array(nz);
   decodeStream(r, nz, alphabet, tokens, `${field}.gapTokens`);
-  const extraLen = r.varint(`${field}.gapExtra.length`, r.remaining);
-  const extra = new BitReader(r.take(extraLen, `${field}.gapExtra`), 'data', `${field}.gapExtra`);
   const syms = new Uint16Array(nz);
-  if (nz > 0 && k < 2) r.fail(`${field}.nonZeros`, `${nz} non-zeros but codebook "${cb.name}" has only the zero value`);
-  decodeStream(r, nz, k - 1, syms, `${field}.indices`);
-  if (z !== 0) indices.fill(z);
   // Per token: the smallest gap it stands for and how many extra bits refine it.
   const base = new Float64Array(alphabet);
   const bits = new Uint8Array(alphabet);
@@ -552,6 +545,15 @@ function decodeQuantized(r: ByteReader, e: Head['quantized'][number], cb: Codebo
     base[t] = ((u & ((1 << m) - 1)) + 2 ** m) * 2 ** (n - m);
     bits[t] = n - m;
   }
+  let extraBits = 0;
+  for (let i = 0; i < nz; i++) extraBits += bits[tokens[i]!]!;
+  const extraStart = r.pos;
+  r.need(Math.ceil(extraBits / 8), `${field}.gapExtra`);
+  r.pos += Math.ceil(extraBits / 8);
+  if (nz > 0 && k < 2) r.fail(`${field}.nonZeros`, `${nz} non-zeros but codebook "${cb.name}" has only the zero value`);
+  decodeStream(r, nz, k - 1, syms, `${field}.indices`);
+  const extra = new BitReader(r.bytes, extraStart, extraStart + Math.ceil(extraBits / 8), 'data', `${field}.gapExtra`);
+  if (z !== 0) indices.fill(z);
   const size = e.size;
   let pos = -1;
   for (let i = 0; i < nz; i++) {
@@ -562,7 +564,7 @@ function decodeQuantized(r: ByteReader, e: Head['quantized'][number], cb: Codebo
     const s = syms[i]!;
     indices[pos] = s >= z ? s + 1 : s;
   }
-  extra.finish();
+  extra.close();
   return indices;
 }
 

@@ -218,7 +218,10 @@ export function expGolombBits(v: number, k: number): number {
   return 2 * n - 1 - k;
 }
 
-/** LSB-first bit reader over `bytes`; reading past the end yields zeros and is detected by `finish`. */
+/**
+ * LSB-first bit reader over `bytes[start, end)`. Reading past `end` yields zeros and is detected by `close`,
+ * so the hot loops need no bounds checks; callers bound the number of reads.
+ */
 export class BitReader {
   private pos: number;
   private acc = 0;
@@ -226,15 +229,17 @@ export class BitReader {
   private consumed = 0;
   constructor(
     private readonly bytes: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
     private readonly section: SwsSection,
     private readonly field: string,
   ) {
-    this.pos = 0;
+    this.pos = start;
   }
 
   private refill(): void {
     while (this.n <= 24) {
-      const b = this.pos < this.bytes.length ? this.bytes[this.pos]! : 0;
+      const b = this.pos < this.end ? this.bytes[this.pos]! : 0;
       this.pos++;
       this.acc |= b << this.n;
       this.n += 8;
@@ -253,6 +258,7 @@ export class BitReader {
     this.consumed += count;
   }
 
+  /** Reads `count` <= 24 bits. */
   read(count: number): number {
     if (count === 0) return 0;
     if (this.n < count) this.refill();
@@ -263,6 +269,7 @@ export class BitReader {
     return v;
   }
 
+  /** Reads up to 32 bits. */
   readLong(count: number): number {
     if (count > 16) {
       const lo = this.read(16);
@@ -275,22 +282,29 @@ export class BitReader {
     let zeros = 0;
     while (this.read(1) === 0) {
       if (++zeros > 32 - k) this.fail(what, 'exp-Golomb prefix too long');
-      if (this.consumed > this.bytes.length * 8) this.fail(what, 'truncated');
     }
     const n = zeros + k; // payload bits
     return this.readLong(n) + 2 ** n - 2 ** k;
+  }
+
+  /** Bits consumed so far beyond the available bytes (> 0 means truncated). */
+  get overrun(): number {
+    return this.consumed - (this.end - this.start) * 8;
   }
 
   fail(what: string, message: string): never {
     throw new SwsFormatError(this.section, `${this.field}${what ? '.' + what : ''}`, message);
   }
 
-  /** Checks that the bits consumed fit in the bytes and that the padding is zero and shorter than a byte. */
-  finish(): void {
-    const total = this.bytes.length * 8;
-    if (this.consumed > total) this.fail('', `truncated: read ${this.consumed} bits from ${total}`);
-    if (total - this.consumed >= 8) this.fail('', `${total - this.consumed} unused bits at the end`);
-    const padBits = total - this.consumed;
-    if (padBits > 0 && this.bytes[this.bytes.length - 1]! >>> (8 - padBits) !== 0) this.fail('', 'non-zero padding bits');
+  /**
+   * Ends reading at a byte boundary: checks that the bits read fit before `end` and that the padding
+   * bits of the last byte are zero. Returns the offset just after the last byte used.
+   */
+  close(): number {
+    if (this.overrun > 0) this.fail('', `truncated: needs ${this.consumed} bits, ${(this.end - this.start) * 8} available`);
+    const used = Math.ceil(this.consumed / 8);
+    const padBits = used * 8 - this.consumed;
+    if (padBits > 0 && this.bytes[this.start + used - 1]! >>> (8 - padBits) !== 0) this.fail('', 'non-zero padding bits');
+    return this.start + used;
   }
 }

@@ -85,21 +85,23 @@ export function ransEncode(symbols: ArrayLike<number>, freq: Uint32Array, precis
 }
 
 /** Why a rANS payload was rejected. */
-export type RansFailure = 'state' | 'truncated' | 'final-state' | 'trailing';
+export type RansFailure = 'state' | 'truncated' | 'final-state';
 
 /**
- * Decodes `count` symbols into `out`. Returns null on success or the failure: an initial state below L,
- * words running out, a final state other than L (the encoder's initial state), or unread words.
- * `slotSymbol` maps each of the 2^P slots to its symbol.
+ * Decodes `count` symbols into `out` from the payload starting at `bytes[start]`, never reading at or past
+ * `end`. Returns the offset after the last word read, or the failure: an initial state outside [L, 2^31),
+ * words running out, or a final state other than L (the encoder's initial state: a strong corruption check).
  */
 export function ransDecode(
-  payload: Uint8Array,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
   count: number,
   freq: Uint32Array,
   precision: number,
   out: Uint16Array,
-): RansFailure | null {
-  if (payload.length < 4 || (payload.length & 1) !== 0) return 'truncated';
+): number | RansFailure {
+  if (end - start < 4) return 'truncated';
   const mask = (1 << precision) - 1;
   // Per slot: its symbol, the symbol's frequency, and the slot's offset inside the symbol's range.
   const slots = 1 << precision;
@@ -116,21 +118,20 @@ export function ransDecode(
     }
     acc += f;
   }
-  let x = (payload[0]! | (payload[1]! << 8) | (payload[2]! << 16) | (payload[3]! << 24)) | 0;
+  let x = (bytes[start]! | (bytes[start + 1]! << 8) | (bytes[start + 2]! << 16) | (bytes[start + 3]! << 24)) | 0;
   if (x < RANS_L) return 'state'; // also rejects states >= 2^31, which read as negative
-  let p = 4;
-  const end = payload.length;
+  let p = start + 4;
+  const last = end - 1; // a word needs two bytes: p <= end - 2
   for (let i = 0; i < count; i++) {
     const slot = x & mask;
     out[i] = slotSymbol[slot]!;
     x = slotFreq[slot]! * (x >>> precision) + slotOffset[slot]!;
     if (x < RANS_L) {
-      if (p >= end) return 'truncated';
-      x = (x << 16) | payload[p]! | (payload[p + 1]! << 8);
+      if (p >= last) return 'truncated';
+      x = (x << 16) | bytes[p]! | (bytes[p + 1]! << 8);
       p += 2;
     }
   }
   if (x !== RANS_L) return 'final-state';
-  if (p !== end) return 'trailing';
-  return null;
+  return p;
 }

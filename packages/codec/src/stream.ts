@@ -17,9 +17,9 @@ export interface StreamStats {
   symbols: number;
   /** Distinct symbols used. */
   distinct: number;
-  /** Bytes of the stream's code table (symbol set, lengths or frequencies), with its length prefix. */
+  /** Bytes of the stream's method byte and code table (symbol set, lengths or frequencies; rounded up to whole bytes). */
   tableBytes: number;
-  /** Bytes of the coded payload, with its length prefix. */
+  /** Bytes of the coded payload (for rANS: the 4-byte final state and the renormalisation words). */
   payloadBytes: number;
   /** Total bytes of the stream in the file (method byte + table + payload). */
   bytes: number;
@@ -37,15 +37,6 @@ export function entropyBits(counts: ArrayLike<number>): number {
     if (c > 0) h -= c * Math.log2(c / n);
   }
   return h;
-}
-
-function varintBytes(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
 }
 
 /** Writes the used-symbol set: exp-Golomb(m - 2, 0), a 4-bit order k, then each symbol's gap to the previous with exp-Golomb(k). */
@@ -90,13 +81,10 @@ function readSymbolSet(br: BitReader, alphabet: number): number[] {
 
 interface Candidate {
   method: number;
-  table: Uint8Array;
-  payload: Uint8Array;
-  bytes: number;
-}
-
-function candidateSize(table: Uint8Array | null, payload: Uint8Array): number {
-  return 1 + (table ? varintBytes(table.length) + table.length : 0) + varintBytes(payload.length) + payload.length;
+  /** Everything after the method byte. */
+  body: Uint8Array;
+  /** Bytes of `body` that are the code table (the rest is payload). */
+  tableBytes: number;
 }
 
 /** Best rANS precision and frequency table for `counts` by estimated total size (payload + table). */
@@ -137,15 +125,6 @@ export function encodeStream(symbols: ArrayLike<number>, alphabet: number, out: 
   const used: number[] = [];
   for (let s = 0; s < counts.length; s++) if (counts[s]! > 0) used.push(s);
   const entropy = entropyBits(counts);
-  const stats = (c: Candidate, tableBytes: number): StreamStats => ({
-    method: METHOD_NAMES[c.method]!,
-    symbols: symbols.length,
-    distinct: used.length,
-    tableBytes,
-    payloadBytes: c.bytes - 1 - tableBytes,
-    bytes: c.bytes,
-    entropyBits: entropy,
-  });
 
   if (used.length <= 1) {
     const sym = used.length === 1 ? used[0]! : 0;
@@ -153,7 +132,7 @@ export function encodeStream(symbols: ArrayLike<number>, alphabet: number, out: 
     out.u8(StreamMethod.constant);
     out.varint(sym);
     const bytes = out.length - start;
-    return { method: 'constant', symbols: symbols.length, distinct: used.length, tableBytes: bytes - 1, payloadBytes: 0, bytes, entropyBits: entropy };
+    return { method: 'constant', symbols: symbols.length, distinct: used.length, tableBytes: bytes, payloadBytes: 0, bytes, entropyBits: entropy };
   }
 
   const candidates: Candidate[] = [];
@@ -161,42 +140,42 @@ export function encodeStream(symbols: ArrayLike<number>, alphabet: number, out: 
   {
     const width = bitLength(alphabet - 1);
     const bw = new BitWriter();
+    bw.write(width, 8);
     for (let i = 0; i < symbols.length; i++) bw.write(symbols[i]!, width);
-    const payload = bw.finish();
-    candidates.push({ method: StreamMethod.raw, table: Uint8Array.of(width), payload, bytes: 2 + varintBytes(payload.length) + payload.length });
+    candidates.push({ method: StreamMethod.raw, body: bw.finish(), tableBytes: 1 });
   }
-  // canonical Huffman
+  // canonical Huffman: table and codes in one bit stream
   {
     const lengths = huffmanLengths(counts);
     const bw = new BitWriter();
     writeSymbolSet(bw, used);
     for (const s of used) bw.write(lengths[s]! - 1, 4);
-    const table = bw.finish();
-    const pw = new BitWriter();
-    huffmanEncode(symbols, lengths, pw);
-    const payload = pw.finish();
-    candidates.push({ method: StreamMethod.huffman, table, payload, bytes: candidateSize(table, payload) });
+    const tableBits = bw.bits;
+    huffmanEncode(symbols, lengths, bw);
+    candidates.push({ method: StreamMethod.huffman, body: bw.finish(), tableBytes: tableBits / 8 });
   }
-  // rANS
+  // rANS: table bits padded to a byte, then the payload
   {
     const { precision, freq, table } = chooseRans(counts, used);
     const payload = ransEncode(symbols, freq, precision);
-    candidates.push({ method: StreamMethod.rans, table, payload, bytes: candidateSize(table, payload) });
+    const body = new Uint8Array(table.length + payload.length);
+    body.set(table);
+    body.set(payload, table.length);
+    candidates.push({ method: StreamMethod.rans, body, tableBytes: table.length });
   }
   let best = candidates[0]!;
-  for (const c of candidates) if (c.bytes < best.bytes) best = c;
+  for (const c of candidates) if (c.body.length < best.body.length) best = c;
   out.u8(best.method);
-  if (best.method === StreamMethod.raw) {
-    out.u8(best.table[0]!);
-    out.varint(best.payload.length);
-    out.bytes(best.payload);
-    return stats(best, 1);
-  }
-  out.varint(best.table.length);
-  out.bytes(best.table);
-  out.varint(best.payload.length);
-  out.bytes(best.payload);
-  return stats(best, varintBytes(best.table.length) + best.table.length);
+  out.bytes(best.body);
+  return {
+    method: METHOD_NAMES[best.method]!,
+    symbols: symbols.length,
+    distinct: used.length,
+    tableBytes: 1 + best.tableBytes,
+    payloadBytes: best.body.length - best.tableBytes,
+    bytes: 1 + best.body.length,
+    entropyBits: entropy,
+  };
 }
 
 /**
@@ -217,20 +196,18 @@ export function decodeStream(r: ByteReader, count: number, alphabet: number, out
     case StreamMethod.raw: {
       const width = r.u8(`${field}.width`);
       if (width < 1 || width > 16) r.fail(`${field}.width`, `raw width ${width} outside [1, 16]`);
-      const len = r.varint(`${field}.payloadLength`);
-      if (len !== Math.ceil((count * width) / 8)) r.fail(`${field}.payloadLength`, `${len} bytes for ${count} symbols of ${width} bits`);
-      const br = new BitReader(r.take(len, `${field}.payload`), r.section, `${field}.payload`);
+      r.need(Math.ceil((count * width) / 8), `${field}.payload`);
+      const br = new BitReader(r.bytes, r.pos, r.end, r.section, `${field}.payload`);
       for (let i = 0; i < count; i++) {
         const s = br.read(width);
         if (s >= alphabet) br.fail('', `symbol ${s} at ${i} outside the alphabet of ${alphabet}`);
         out[i] = s;
       }
-      br.finish();
+      r.pos = br.close();
       return -1;
     }
     case StreamMethod.huffman: {
-      const tlen = r.varint(`${field}.tableLength`, r.remaining);
-      const br = new BitReader(r.take(tlen, `${field}.table`), r.section, `${field}.table`);
+      const br = new BitReader(r.bytes, r.pos, r.end, r.section, `${field}.huffman`);
       const used = readSymbolSet(br, alphabet);
       const lengths = new Uint8Array(alphabet);
       let kraft = 0; // in units of 2^-MAX_HUFFMAN_LENGTH
@@ -239,21 +216,19 @@ export function decodeStream(r: ByteReader, count: number, alphabet: number, out
         lengths[s] = l;
         kraft += 2 ** (MAX_HUFFMAN_LENGTH - l);
       }
-      br.finish();
-      if (kraft !== 2 ** MAX_HUFFMAN_LENGTH) r.fail(`${field}.table`, 'code lengths do not form a complete prefix code');
-      const plen = r.varint(`${field}.payloadLength`, r.remaining);
+      if (br.overrun > 0) br.fail('table', 'truncated');
+      if (kraft !== 2 ** MAX_HUFFMAN_LENGTH) br.fail('table', 'code lengths do not form a complete prefix code');
       // Each symbol costs at least one bit: a cheap bound before decoding.
-      if (count > plen * 8) r.fail(`${field}.payloadLength`, `${plen} bytes cannot hold ${count} symbols`);
-      const pr = new BitReader(r.take(plen, `${field}.payload`), r.section, `${field}.payload`);
-      huffmanDecode(lengths, count, pr, out);
-      pr.finish();
+      if (count > (r.end - r.pos) * 8) br.fail('payload', `${r.end - r.pos} bytes cannot hold ${count} symbols`);
+      huffmanDecode(lengths, count, br, out);
+      r.pos = br.close();
       return -1;
     }
     case StreamMethod.rans: {
-      const tlen = r.varint(`${field}.tableLength`, r.remaining);
-      const br = new BitReader(r.take(tlen, `${field}.table`), r.section, `${field}.table`);
+      const br = new BitReader(r.bytes, r.pos, r.end, r.section, `${field}.rans.table`);
       const used = readSymbolSet(br, alphabet);
       const precision = br.read(4) + 1;
+      if (precision > MAX_RANS_PRECISION) br.fail('precision', `2^${precision} exceeds the maximum 2^${MAX_RANS_PRECISION}`);
       if (2 ** precision < used.length) br.fail('precision', `2^${precision} slots for ${used.length} symbols`);
       const k = br.read(4);
       const freq = new Uint32Array(alphabet);
@@ -266,18 +241,17 @@ export function decodeStream(r: ByteReader, count: number, alphabet: number, out
         freq[used[i]!] = f;
       }
       freq[used[used.length - 1]!] = total - sum;
-      br.finish();
-      const plen = r.varint(`${field}.payloadLength`, r.remaining);
-      const failure = ransDecode(r.take(plen, `${field}.payload`), count, freq, precision, out);
-      if (failure !== null) {
+      r.pos = br.close();
+      const result = ransDecode(r.bytes, r.pos, r.end, count, freq, precision, out);
+      if (typeof result === 'string') {
         const why = {
           state: 'initial state outside [2^15, 2^31)',
           truncated: 'payload ends before the last symbol',
           'final-state': 'final state is not 2^15: the payload is corrupted',
-          trailing: 'unread words after the last symbol',
-        }[failure];
-        r.fail(`${field}.payload`, why);
+        }[result];
+        r.fail(`${field}.rans.payload`, why);
       }
+      r.pos = result;
       return -1;
     }
     default:
