@@ -1,0 +1,62 @@
+// Shared helpers of the tfjs benchmarks: wasm setup, synthetic MNIST-shaped data, timed fits, tables.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+/** Switches to the wasm backend and waits for it. */
+export async function useWasm(): Promise<void> {
+  await tf.setBackend('wasm');
+  await tf.ready();
+}
+
+/** `n` synthetic MNIST-shaped examples: pixels uniform in [0, 1), one-hot labels; the timing does not depend on the values. */
+export function syntheticMnist(n: number, shape: number[], seed = 1): { x: tf.Tensor; y: tf.Tensor } {
+  const x = tf.randomUniform([n, ...shape], 0, 1, 'float32', seed);
+  const y = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', seed + 1) as tf.Tensor1D, 10);
+  return { x, y };
+}
+
+/** Throughput of one timed run: by the wall clock, and per second of this process's CPU time. */
+export interface Throughput {
+  /** Samples per wall-clock second. */
+  wall: number;
+  /** Samples per second of CPU time used by this process: what an idle core would give; robust to machine load. */
+  cpu: number;
+}
+
+/** Throughput of one `model.fit` epoch over (x, y). */
+export async function fitThroughput(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, batchSize: number, callbacks: tf.Callback[] = []): Promise<Throughput> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await model.fit(x, y, { epochs: 1, batchSize, shuffle: false, verbose: 0, callbacks: callbacks as unknown as tf.CustomCallbackArgs[] });
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000;
+  const n = x.shape[0]!;
+  return { wall: (n / wallMs) * 1000, cpu: (n / cpuMs) * 1000 };
+}
+
+/** Median of a list. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Prints rows as an aligned text table. */
+export function printTable(header: string[], rows: Array<Array<string | number>>): void {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(c < 10 ? 3 : 1)) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  for (const [k, r] of cells.entries()) {
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+    if (k === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+/** The 1-minute load average, to print next to timings taken on a shared machine. */
+export async function loadAverage(): Promise<number | null> {
+  try {
+    const os = await import('node:os');
+    return os.loadavg()[0] ?? null;
+  } catch {
+    return null;
+  }
+}

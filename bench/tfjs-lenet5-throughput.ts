@@ -1,0 +1,109 @@
+// Benchmark: LeNet-5-Caffe training throughput (model.fit, batch 64) on the tfjs wasm backend vs PyTorch on this CPU.
+// Side by side in one run: wasm with only the kernels it lacks registered, and wasm with softweight's fast kernels.
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { lenet5Caffe, registerWasmTrainingKernels } from '@softweight/tfjs';
+import { fitThroughput, loadAverage, median, printTable, syntheticMnist, useWasm, type Throughput } from './tfjs-bench-util.js';
+
+const BATCH = 64;
+const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 64 * 30);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+/** Measured by the project lead on this machine: PyTorch (CPU) LeNet-5-Caffe training, batch 64. */
+const PYTORCH_CITED = 540;
+
+const REPLACED = ['BatchMatMul', 'Sum', 'MaxPoolGrad', 'Conv2DBackpropInput'];
+
+/** Swaps between two sets of kernel configs, so both variants can be interleaved in one process. */
+function useKernels(configs: tf.KernelConfig[]): void {
+  for (const c of configs) {
+    tf.unregisterKernel(c.kernelName, c.backendName);
+    tf.registerKernel(c);
+  }
+}
+
+function pytorchThroughput(): number | null {
+  const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return null;
+  const script = `
+import time, torch, torch.nn as nn
+torch.manual_seed(0)
+m = nn.Sequential(nn.Conv2d(1,20,5), nn.MaxPool2d(2), nn.Conv2d(20,50,5), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(800,500), nn.ReLU(), nn.Linear(500,10))
+opt = torch.optim.Adam(m.parameters(), 5e-4); loss = nn.CrossEntropyLoss()
+x = torch.rand(${SAMPLES},1,28,28); y = torch.randint(0,10,(${SAMPLES},))
+def epoch():
+  for i in range(0, ${SAMPLES}, ${BATCH}):
+    opt.zero_grad(); l = loss(m(x[i:i+${BATCH}]), y[i:i+${BATCH}]); l.backward(); opt.step()
+epoch(); ts = []
+for _ in range(${ROUNDS}):
+  t = time.perf_counter(); epoch(); ts.append(${SAMPLES} / (time.perf_counter() - t))
+print(sorted(ts)[len(ts)//2])
+`;
+  const run = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+  return run.status === 0 ? Number(run.stdout.trim()) : null;
+}
+
+async function main(): Promise<void> {
+  await useWasm();
+  registerWasmTrainingKernels({ replaceSlowKernels: false });
+  const originals = REPLACED.map((k) => tf.getKernel(k, 'wasm')!);
+  registerWasmTrainingKernels();
+  const fast = REPLACED.map((k) => tf.getKernel(k, 'wasm')!);
+
+  const model = lenet5Caffe({ seed: 1 });
+  model.compile({ optimizer: tf.train.adam(5e-4), loss: 'categoricalCrossentropy' });
+  const { x, y } = syntheticMnist(SAMPLES, [28, 28, 1]);
+  const warm = { x: x.slice(0, 4 * BATCH), y: y.slice(0, 4 * BATCH) };
+
+  const variants: Array<{ name: string; kernels: tf.KernelConfig[]; runs: Throughput[] }> = [
+    { name: 'tfjs wasm, missing kernels only', kernels: originals, runs: [] },
+    { name: 'tfjs wasm, softweight fast kernels', kernels: fast, runs: [] },
+  ];
+  for (const v of variants) {
+    useKernels(v.kernels);
+    await fitThroughput(model, warm.x, warm.y, BATCH);
+  }
+  // Interleave the variants so machine load hits both alike.
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const v of variants) {
+      useKernels(v.kernels);
+      v.runs.push(await fitThroughput(model, x, y, BATCH));
+    }
+  }
+  useKernels(fast);
+  const measuredTorch = pytorchThroughput();
+  const torch = measuredTorch ?? PYTORCH_CITED;
+  const torchLabel = measuredTorch === null ? 'PyTorch CPU (cited: python3-torch not installed)' : 'PyTorch CPU (measured now)';
+  const load = await loadAverage();
+
+  console.log(`LeNet-5-Caffe training throughput, model.fit batch ${BATCH}, ${SAMPLES} synthetic samples/epoch, median of ${ROUNDS} epochs`);
+  console.log(`load average (1 min) at the end: ${load?.toFixed(2) ?? 'n/a'} on ${(await import('node:os')).cpus().length} cores (other jobs share the machine)`);
+  const wall = (v: (typeof variants)[number]) => median(v.runs.map((r) => r.wall));
+  const cpu = (v: (typeof variants)[number]) => median(v.runs.map((r) => r.cpu));
+  printTable(
+    ['variant', 'samples/s (wall)', 'ms/batch', 'samples/CPU-s', 'wall vs PyTorch', 'CPU-s vs PyTorch'],
+    [
+      ...variants.map((v) => [v.name, wall(v), (1000 * BATCH) / wall(v), cpu(v), wall(v) / torch, cpu(v) / torch]),
+      [torchLabel, torch, (1000 * BATCH) / torch, '-', 1, '-'],
+    ],
+  );
+  console.log('samples/CPU-s = samples per second of CPU time of this (single-threaded wasm) process: the idle-core rate, robust to load.');
+  const [slow, fastV] = [variants[0]!, variants[1]!];
+  const json = {
+    bench: 'tfjs-lenet5-throughput',
+    batchSize: BATCH,
+    samplesPerEpoch: SAMPLES,
+    rounds: ROUNDS,
+    loadAverage1m: load,
+    wasmMissingOnly: { samplesPerSec: wall(slow), samplesPerCpuSec: cpu(slow), runs: slow.runs },
+    wasmFast: { samplesPerSec: wall(fastV), samplesPerCpuSec: cpu(fastV), runs: fastV.runs },
+    pytorch: { samplesPerSec: torch, source: measuredTorch === null ? 'cited' : 'measured' },
+    ratioVsPytorch: wall(fastV) / torch,
+    ratioVsPytorchCpuTime: cpu(fastV) / torch,
+    speedupOverMissingOnly: wall(fastV) / wall(slow),
+  };
+  console.log(`BENCH_JSON ${JSON.stringify(json)}`);
+  tf.dispose([x, y, warm.x, warm.y]);
+  model.dispose();
+}
+
+void main();
