@@ -103,7 +103,9 @@ test('a truncated idx file gives an error naming the file and the expected size'
   await expectDatasetError(() => loadIdxDirectory(dir), path, /truncated: expected 256 bytes \(16-byte header \+ 12 x 5 x 4 ubyte\), got 100/);
   await assert.rejects(loadIdxDirectory(dir), (e: unknown) => e instanceof DatasetError && e.expectedBytes === 256 && e.actualBytes === 100);
   // A real-size header: the 60000 x 28 x 28 MNIST training images cut short.
-  const mnistHeader = encodeIdx({ type: 'ubyte', dims: [60000, 28, 28], data: new Uint8Array(60000 * 784) }).subarray(0, 5000);
+  const mnistHeader = new Uint8Array(5000);
+  new DataView(mnistHeader.buffer).setUint32(0, 0x00000803);
+  [60000, 28, 28].forEach((d, i) => new DataView(mnistHeader.buffer).setUint32(4 + 4 * i, d));
   expectDatasetError(() => parseIdx(mnistHeader, 'train-images-idx3-ubyte'), 'train-images-idx3-ubyte', /expected 47040016 bytes .*got 5000/);
   // Cut inside the header itself.
   expectDatasetError(() => parseIdx(full.subarray(0, 10), 'h'), 'h', /header declares 3 dimensions.*16 bytes.*10 bytes/);
