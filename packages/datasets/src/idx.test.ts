@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { SoftweightError } from '@softweight/core';
 import { DatasetError, IDX_FILE_NAMES, encodeIdx, findIdxFiles, idxMagic, loadIdxDirectory, parseIdx, readIdxFile, type IdxArray } from './index.js';
 
@@ -191,4 +192,34 @@ test('images and labels that do not belong together, and bad options, are named'
   await expectDatasetError(() => loadIdxDirectory(ok, { subset: { train: 13 } }), null, /subset.train is 13, expected an integer in \[0, 12\]/);
   await expectDatasetError(() => loadIdxDirectory(ok, { subset: { test: 1.5 } }), null, /subset.test is 1.5/);
   await expectDatasetError(() => loadIdxDirectory(ok, { divisor: 0 }), null, /divisor is 0/);
+});
+
+test('property: any truncation or header corruption of an IDX file is a DatasetError, never another exception', () => {
+  const types = ['ubyte', 'byte', 'short', 'int', 'float', 'double'] as const;
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...types),
+      fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
+      fc.nat(),
+      fc.array(fc.tuple(fc.nat({ max: 19 }), fc.nat({ max: 255 })), { maxLength: 3 }),
+      (type, dims, cut, flips) => {
+        const count = dims.reduce((a, b) => a * b, 1);
+        const data = type === 'float' ? new Float32Array(count) : type === 'double' ? new Float64Array(count) : type === 'int' ? new Int32Array(count) : type === 'short' ? new Int16Array(count) : type === 'byte' ? new Int8Array(count) : new Uint8Array(count);
+        const bytes = encodeIdx({ type, dims, data });
+        const truncated = bytes.slice(0, cut % bytes.length);
+        assert.throws(() => parseIdx(truncated, 'cut'), DatasetError);
+        const corrupted = bytes.slice();
+        for (const [at, value] of flips) if (at < corrupted.length) corrupted[at] = value;
+        try {
+          const parsed = parseIdx(corrupted, 'flipped');
+          // A corruption that still parses must describe exactly the bytes it was given.
+          const size = { ubyte: 1, byte: 1, short: 2, int: 4, float: 4, double: 8 }[parsed.type];
+          assert.equal(4 + 4 * parsed.dims.length + parsed.dims.reduce((a, b) => a * b, 1) * size, corrupted.length);
+        } catch (e) {
+          assert.ok(e instanceof DatasetError, String(e));
+        }
+      },
+    ),
+    { seed: 3, numRuns: 500 },
+  );
 });
