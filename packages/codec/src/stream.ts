@@ -87,10 +87,14 @@ interface Candidate {
   tableBytes: number;
 }
 
-/** Best rANS precision and frequency table for `counts` by estimated total size (payload + table). */
-function chooseRans(counts: Uint32Array, used: readonly number[]): { precision: number; freq: Uint32Array; table: Uint8Array } {
+/**
+ * Best rANS precision and frequency table for `counts`: every precision is estimated (ideal payload +
+ * table); for short streams the three best are encoded for real, because there the state flush and
+ * rounding decide. Ties go to the higher precision, whose payload is closer to the entropy.
+ */
+function chooseRans(symbols: ArrayLike<number>, counts: Uint32Array, used: readonly number[]): { precision: number; table: Uint8Array; payload: Uint8Array } {
   const minP = Math.max(1, bitLength(used.length - 1));
-  let best: { precision: number; freq: Uint32Array; table: Uint8Array; bits: number } | null = null;
+  const options: { precision: number; freq: Uint32Array; table: Uint8Array; bits: number }[] = [];
   for (let p = minP; p <= MAX_RANS_PRECISION; p++) {
     const freq = normalizeFrequencies(counts, p);
     const bw = new BitWriter();
@@ -109,8 +113,16 @@ function chooseRans(counts: Uint32Array, used: readonly number[]): { precision: 
     bw.write(bestK, 4);
     for (let i = 0; i < used.length - 1; i++) bw.expGolomb(freq[used[i]!]! - 1, bestK);
     const table = bw.finish();
-    const bits = ransCostBits(counts, freq, p) + 8 * table.length;
-    if (best === null || bits < best.bits) best = { precision: p, freq, table, bits };
+    options.push({ precision: p, freq, table, bits: ransCostBits(counts, freq, p) + 8 * table.length });
+  }
+  options.sort((a, b) => a.bits - b.bits || b.precision - a.precision);
+  const tries = symbols.length <= 65536 ? 3 : 1;
+  let best: { precision: number; table: Uint8Array; payload: Uint8Array } | null = null;
+  for (const o of options.slice(0, tries)) {
+    const payload = ransEncode(symbols, o.freq, o.precision);
+    const size = o.table.length + payload.length;
+    const bestSize = best === null ? Infinity : best.table.length + best.payload.length;
+    if (size < bestSize || (size === bestSize && o.precision > best!.precision)) best = { precision: o.precision, table: o.table, payload };
   }
   return best!;
 }
@@ -156,8 +168,7 @@ export function encodeStream(symbols: ArrayLike<number>, alphabet: number, out: 
   }
   // rANS: table bits padded to a byte, then the payload
   {
-    const { precision, freq, table } = chooseRans(counts, used);
-    const payload = ransEncode(symbols, freq, precision);
+    const { table, payload } = chooseRans(symbols, counts, used);
     const body = new Uint8Array(table.length + payload.length);
     body.set(table);
     body.set(payload, table.length);
