@@ -49,6 +49,8 @@ interface PretrainState {
   limits: { train?: number; test?: number };
   finishedEpochs: number;
   history: PretrainEpoch[];
+  /** Learning-rate changes made with `--resume --lr`. */
+  lrChanges?: Array<{ afterEpoch: number; lr: number }>;
 }
 
 /** Result printed by `--json`. */
@@ -75,6 +77,12 @@ export async function pretrain(opts: PretrainOptions, out: Output): Promise<Pret
     const ck = await readCheckpoint<PretrainState>(opts.out);
     state = ck.state;
     if (opts.epochs !== undefined) state.epochs = posInt('--epochs', opts.epochs, state.epochs);
+    if (opts.lr !== undefined) {
+      // A learning-rate step on resume (e.g. 1e-3 then 1e-4); Adam's moments carry over.
+      const lr = num('--lr', opts.lr, state.lr, (n) => n > 0, 'a positive number');
+      if (lr !== state.lr) (state.lrChanges ??= []).push({ afterEpoch: ck.state.finishedEpochs, lr });
+      state.lr = lr;
+    }
     model = ck.model;
     optimizerBlob = ck.optimizer;
     out.line(`resuming ${state.arch} from ${ck.dir} after epoch ${state.finishedEpochs}/${state.epochs}`);
