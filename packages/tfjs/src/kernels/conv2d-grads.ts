@@ -33,36 +33,35 @@ function im2colT(X: Float32Array, C: Float32Array, c: tf.backend_util.Conv2DInfo
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = c;
   const top = c.padInfo.top;
   const left = c.padInfo.left;
+  const pixels = n * oh * ow;
   const xStep = sw * ci;
-  let dst = 0;
   for (let r = 0; r < kh; r++) {
     for (let s = 0; s < kw; s++) {
       // Output columns x whose input column x*sw - left + s*dw lies inside [0, w).
       const shift = s * dw - left;
       const x0 = Math.min(ow, Math.max(0, Math.ceil(-shift / sw)));
       const x1 = Math.max(x0, Math.min(ow, Math.floor((w - 1 - shift) / sw) + 1));
-      for (let k = 0; k < ci; k++) {
-        for (let b = 0; b < n; b++) {
-          for (let y = 0; y < oh; y++) {
-            const ih = y * sh - top + r * dh;
-            if (ih < 0 || ih >= h) {
-              C.fill(0, dst, dst + ow);
-              dst += ow;
-              continue;
-            }
-            if (x0 > 0) {
-              C.fill(0, dst, dst + x0);
-              dst += x0;
-            }
-            let src = ((b * h + ih) * w + x0 * sw + shift) * ci + k;
+      const tapRow = (r * kw + s) * ci * pixels;
+      let p = 0;
+      // One image row at a time: the [ow, ci] block of x it reads is written transposed into ci rows of C.
+      for (let b = 0; b < n; b++) {
+        for (let y = 0; y < oh; y++, p += ow) {
+          const ih = y * sh - top + r * dh;
+          if (ih < 0 || ih >= h) {
+            for (let k = 0; k < ci; k++) C.fill(0, tapRow + k * pixels + p, tapRow + k * pixels + p + ow);
+            continue;
+          }
+          const src0 = ((b * h + ih) * w + x0 * sw + shift) * ci;
+          for (let k = 0; k < ci; k++) {
+            const rowStart = tapRow + k * pixels + p;
+            if (x0 > 0) C.fill(0, rowStart, rowStart + x0);
+            let dst = rowStart + x0;
+            let src = src0 + k;
             for (let x = x0; x < x1; x++) {
               C[dst++] = X[src]!;
               src += xStep;
             }
-            if (x1 < ow) {
-              C.fill(0, dst, dst + ow - x1);
-              dst += ow - x1;
-            }
+            if (x1 < ow) C.fill(0, rowStart + x1, rowStart + ow);
           }
         }
       }

@@ -25,6 +25,11 @@ export function maxPoolGrad(args: { inputs: Record<string, Info>; attrs: Attrs; 
   const DY = heapF32(backend, dy);
   const DX = heapF32(backend, dx);
   DX.fill(0);
+  const p = c.padInfo;
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && p.top === 0 && p.left === 0 && 2 * oh <= h && 2 * ow <= w) {
+    maxPoolGrad2x2(X, DY, DX, n, h, w, ch, oh, ow);
+    return dx;
+  }
   const best = new Float32Array(ch);
   const pos = new Int32Array(ch);
   let dyOff = 0;
@@ -67,12 +72,49 @@ export function maxPoolGrad(args: { inputs: Record<string, Info>; attrs: Attrs; 
           continue;
         }
         for (let k = 0; k < ch; k++) {
-          const p = pos[k]!;
-          DX[p] = DX[p]! + DY[dyOff + k]!;
+          const at = pos[k]!;
+          DX[at] = DX[at]! + DY[dyOff + k]!;
         }
         dyOff += ch;
       }
     }
   }
   return dx;
+}
+
+/**
+ * The common 2x2 / stride 2 / no padding case (LeNet, VGG): windows do not overlap, so each dy element is written,
+ * not added, and the four candidates are compared inline in the same order as the general path.
+ */
+function maxPoolGrad2x2(X: Float32Array, DY: Float32Array, DX: Float32Array, n: number, h: number, w: number, ch: number, oh: number, ow: number): void {
+  const row = w * ch;
+  let dyOff = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      let o00 = (b * h + 2 * y) * row;
+      for (let x = 0; x < ow; x++) {
+        const o01 = o00 + ch;
+        const o10 = o00 + row;
+        const o11 = o10 + ch;
+        for (let k = 0; k < ch; k++) {
+          let at = o00 + k;
+          let v = X[at]!;
+          const v01 = X[o01 + k]!;
+          if (v01 > v) {
+            v = v01;
+            at = o01 + k;
+          }
+          const v10 = X[o10 + k]!;
+          if (v10 > v) {
+            v = v10;
+            at = o10 + k;
+          }
+          if (X[o11 + k]! > v) at = o11 + k;
+          DX[at] = DY[dyOff + k]!;
+        }
+        dyOff += ch;
+        o00 += 2 * ch;
+      }
+    }
+  }
 }
