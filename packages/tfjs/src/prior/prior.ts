@@ -622,7 +622,12 @@ export class GaussianMixturePrior implements PriorBinding {
       const shape = w.shape;
       return {
         value: tf.scalar(-scale * (terms.logDensity + hyper)),
-        gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor(gradient, shape, 'float32')),
+        gradFunc: (dy: tf.Tensor) => {
+          // dy is 1 when the penalty enters the loss as a plain sum (model.fit): skip a multiply over every weight.
+          const d = dy.dataSync()[0]!;
+          if (d !== 1) for (let i = 0; i < gradient.length; i++) gradient[i]! *= d;
+          return tf.tensor(gradient, shape, 'float32');
+        },
       };
     });
     return f(x) as tf.Scalar;
