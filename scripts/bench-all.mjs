@@ -13,6 +13,8 @@ const filters = args.filter((a) => !a.startsWith('--'));
 const files = existsSync(benchDir)
   ? readdirSync(benchDir)
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      // Shared helpers are not benchmarks: `_name.ts`, `*-util.ts`, `*-utils.ts`, `*-helpers.ts`.
+      .filter((f) => !/^_|-(util|utils|helpers?)\.ts$/.test(f))
       .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
       .sort()
   : [];
