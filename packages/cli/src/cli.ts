@@ -74,6 +74,7 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
     .option('--tau-warmup <epochs>', 'linear warm-up of tau over this many epochs (default 0)')
     .option('--components <n>', 'mixture components incl. the zero component (default 17)')
     .option('--pi0 <x>', 'mixing proportion of the zero component (default 0.999)')
+    .option('--init-sigma <x>', 'initial standard deviation of every component (default 0.25, the paper\'s)')
     .option('--batch-size <n>', 'batch size (default 128)')
     .option('--lr-weights <x>', 'Adam learning rate of the weights (default 5e-4)')
     .option('--lr-means <x>', 'learning rate of the component means (default 1e-4)')

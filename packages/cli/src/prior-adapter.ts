@@ -18,6 +18,8 @@ export interface PriorSettings {
   lrLogPrecisions: number;
   lrLogits: number;
   datasetSize: number;
+  /** Initial standard deviation of every component (paper: 0.25). */
+  initSigma: number;
 }
 
 /** A prior attached to a model, as the compress loop uses it. */
@@ -60,6 +62,7 @@ export function attachPrior(model: tf.LayersModel, s: PriorSettings & { batchSiz
     tauWarmup: s.tauWarmupEpochs > 0 ? { epochs: s.tauWarmupEpochs, batchSize: s.batchSize } : null,
     components: s.components,
     pi0: s.pi0,
+    initSigma: s.initSigma,
     learningRates: { means: s.lrMeans, logPrecisions: s.lrLogPrecisions, mixingLogits: s.lrLogits },
   });
   prior.attach(model);

@@ -28,6 +28,7 @@ export interface CompressOptions {
   tauWarmup?: string;
   components?: string;
   pi0?: string;
+  initSigma?: string;
   batchSize?: string;
   lrWeights?: string;
   lrMeans?: string;
@@ -112,6 +113,7 @@ function settingsFrom(path: string, opts: CompressOptions, backend: string): Com
     tauWarmupEpochs: nonNegInt('--tau-warmup', opts.tauWarmup, 0),
     components: posInt('--components', opts.components, 17),
     pi0: num('--pi0', opts.pi0, 0.999, (n) => n > 0 && n < 1, 'a number in (0, 1)'),
+    initSigma: num('--init-sigma', opts.initSigma, 0.25, (n) => n > 0, 'a positive number'),
     batchSize: posInt('--batch-size', opts.batchSize, 128),
     lrWeights: num('--lr-weights', opts.lrWeights, 5e-4, (n) => n > 0, 'a positive number'),
     lrMeans: num('--lr-means', opts.lrMeans, 1e-4, (n) => n > 0, 'a positive number'),
@@ -387,7 +389,7 @@ Model \`${s.model}\`, data ${s.data}${s.limits.train ? ` (first ${s.limits.train
 | model.onnx / model.codebook.onnx | ${r.files.onnx ?? '-'} / ${r.files.onnxCodebook ?? '-'} bytes |
 | epochs, wall time | ${r.epochs}, ${formatDuration(r.wallSeconds)} |
 
-Settings: tau ${s.tau}, tau warm-up ${s.tauWarmupEpochs} epochs, ${s.components} components, pi0 ${s.pi0}, batch ${s.batchSize},
+Settings: tau ${s.tau}, tau warm-up ${s.tauWarmupEpochs} epochs, ${s.components} components, pi0 ${s.pi0}, initial sigma ${s.initSigma ?? 0.25}, batch ${s.batchSize},
 learning rates weights ${s.lrWeights} / means ${s.lrMeans} / log-precisions ${s.lrLogPrecisions} / logits ${s.lrLogits},
 assignment ${s.assignment}, seed ${s.seed}, backend ${s.backend}.
 
