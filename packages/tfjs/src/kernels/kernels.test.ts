@@ -105,6 +105,29 @@ test('Sum matches cpu on its fast path (leading axes) and on delegated axes', as
   await compare('Sum', { x }, { axis: 3, keepDims: false }, 'last axis (delegated)');
 });
 
+test('GatherV2 matches cpu on its fast path (rows, axis 0) and on delegated cases', async () => {
+  const x = randomData([10, 3, 4], 140);
+  const rows: Data = { shape: [6], values: new Float32Array([3, 0, 9, 3, 5, 1]) };
+  const run = (backend: 'cpu' | 'wasm', axis: number, idx: Data, ints = false) =>
+    on(backend, () => {
+      const xt = ints ? tf.tensor(Array.from(x.values, (v) => Math.round(v * 100)), x.shape, 'int32') : tf.tensor(x.values, x.shape);
+      const it = tf.tensor(idx.values, idx.shape, 'int32');
+      const out = tf.gather(xt, it, axis);
+      const d = { shape: [...out.shape], values: Float32Array.from(out.dataSync()) };
+      tf.dispose([xt, it, out]);
+      return d;
+    });
+  const cases: Array<[string, number, Data, boolean]> = [
+    ['rows', 0, rows, false],
+    ['int32 rows', 0, rows, true],
+    ['axis 1 (delegated)', 1, { shape: [2], values: new Float32Array([2, 0]) }, false],
+    ['2-D indices (delegated)', 0, { shape: [2, 2], values: new Float32Array([1, 2, 3, 4]) }, false],
+  ];
+  for (const [what, axis, idx, ints] of cases) {
+    assertClose(await run('wasm', axis, idx, ints), await run('cpu', axis, idx, ints), 0, `GatherV2 ${what}`);
+  }
+});
+
 test('gradients of conv, pooling and dense ops agree between cpu and wasm', async () => {
   const xd = randomData([3, 10, 10, 2], 130);
   const wd = randomData([3, 3, 2, 4], 131);
@@ -143,6 +166,7 @@ test('registerWasmTrainingKernels is idempotent', () => {
     'Sum',
     'MaxPoolGrad',
     'Conv2DBackpropInput',
+    'GatherV2',
   ]));
 });
 

@@ -4,6 +4,7 @@ import { SoftweightError } from '@softweight/core';
 import { fastBatchMatMul } from './batch-matmul.js';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-grads.js';
+import { fastGather } from './gather.js';
 import { maxPoolGrad } from './pool-grads.js';
 import { fastSum } from './sum.js';
 import type { Attrs, Info, WasmBackend } from './wasm-backend.js';
@@ -13,7 +14,8 @@ export interface WasmTrainingKernelsOptions {
   /**
    * Also replace wasm kernels that exist but are slow for training: `Conv2DBackpropInput` (naive loops -> one
    * XNNPACK matmul + col2im), `MaxPoolGrad` (-> one JS pass), `BatchMatMul` with transposed operands (naive loops
-   * -> explicit transpose + the XNNPACK path) and `Sum` over all leading axes (transpose + sum -> one pass).
+   * -> explicit transpose + the XNNPACK path), `Sum` over all leading axes (transpose + sum -> one pass) and
+   * `GatherV2` of whole rows (model.fit's batch slicing; element walk -> one copy per row).
    * Default `true`. The replacements compute the same function; other cases delegate to the original kernels.
    */
   replaceSlowKernels?: boolean;
@@ -56,6 +58,7 @@ const MISSING: ReadonlyArray<[string, KernelImpl]> = [
 const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => KernelImpl]> = [
   ['BatchMatMul', (original) => fastBatchMatMul(original)],
   ['Sum', (original) => fastSum(original)],
+  ['GatherV2', (original) => fastGather(original)],
   ['MaxPoolGrad', () => maxPoolGrad],
   ['Conv2DBackpropInput', () => conv2DBackpropInput],
 ];
