@@ -2,6 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { heapF32, newOutput, release, runWasm, shape4, withShape, type Attrs, type Info, type WasmBackend } from './wasm-backend.js';
 
+/** Size (floats) of the column-matrix slices worked on at once: about 1 MB, well inside L2. */
+const CHUNK_FLOATS = 1 << 18;
+
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 function checkNhwc(kernel: string, dataFormat: unknown): void {
@@ -93,14 +96,14 @@ export function conv2DBackpropFilter(args: { inputs: Record<string, Info>; attrs
  * Adds the columns of `DC` (one row per output pixel, one column per filter tap) back onto the input pixels they
  * were read from: the adjoint of im2col. Runs are contiguous in NHWC when the tap row lies inside the image.
  */
-function col2imAdd(DC: Float32Array, DX: Float32Array, c: tf.backend_util.Conv2DInfo): void {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = c;
+function col2imAdd(DC: Float32Array, DX: Float32Array, c: tf.backend_util.Conv2DInfo, firstImage: number, images: number): void {
+  const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = c;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = c;
   const top = c.padInfo.top;
   const left = c.padInfo.left;
   const rowLen = kw * ci;
   let src = 0;
-  for (let b = 0; b < n; b++) {
+  for (let b = firstImage; b < firstImage + images; b++) {
     const xb = b * h * w * ci;
     for (let y = 0; y < oh; y++) {
       const ih0 = y * sh - top;
@@ -148,15 +151,28 @@ export function conv2DBackpropInput(args: { inputs: Record<string, Info>; attrs:
   checkNhwc('Conv2DBackpropInput', attrs['dataFormat']);
   const inputShape = attrs['inputShape'] as [number, number, number, number];
   const c = convInfo(inputShape, shape4(filter, 'filter'), attrs);
-  const pixels = c.batchSize * c.outHeight * c.outWidth;
   const taps = c.filterHeight * c.filterWidth * c.inChannels;
-  const wT = runWasm('Transpose', { x: withShape(filter, [taps, c.outChannels]) }, { perm: [1, 0] }, backend);
-  const cols = runWasm('BatchMatMul', { a: withShape(dy, [1, pixels, c.outChannels]), b: withShape(wT, [1, c.outChannels, taps]) }, { transposeA: false, transposeB: false }, backend);
-  release(backend, wT);
+  const co = c.outChannels;
+  const imagePixels = c.outHeight * c.outWidth;
+  const wT = runWasm('Transpose', { x: withShape(filter, [taps, co]) }, { perm: [1, 0] }, backend);
+  const b = withShape(wT, [1, co, taps]);
   const dx = newOutput(backend, [...inputShape]);
-  const DX = heapF32(backend, dx);
-  DX.fill(0);
-  col2imAdd(heapF32(backend, cols), DX, c);
-  release(backend, cols);
+  heapF32(backend, dx).fill(0);
+  // A few images at a time, so the column matrix is still in cache when col2im reads it back.
+  const perChunk = Math.max(1, Math.floor(CHUNK_FLOATS / (imagePixels * taps)));
+  for (let first = 0; first < c.batchSize; first += perChunk) {
+    const images = Math.min(perChunk, c.batchSize - first);
+    const rows = images * imagePixels;
+    let a = withShape(dy, [1, rows, co]);
+    if (images < c.batchSize) {
+      a = newOutput(backend, [1, rows, co]);
+      heapF32(backend, a).set(heapF32(backend, dy).subarray(first * imagePixels * co, (first + images) * imagePixels * co));
+    }
+    const cols = runWasm('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }, backend);
+    if (images < c.batchSize) release(backend, a);
+    col2imAdd(heapF32(backend, cols), heapF32(backend, dx), c, first, images);
+    release(backend, cols);
+  }
+  release(backend, wT);
   return dx;
 }
