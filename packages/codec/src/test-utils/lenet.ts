@@ -22,8 +22,9 @@ function normal(r: () => number): number {
  * kernels 784x300 / 300x100 / 100x10 with about 4% / 6% / 25% non-zeros. Sparsity is structured the way
  * a trained net's is: MNIST's always-blank border pixels have fully pruned rows, central pixels and some
  * hidden units are denser. Non-zero values favour the small-magnitude components. Biases stay float32.
+ * `densityScale` multiplies every non-zero probability (2 gives about 8.6% non-zeros, 0.5 about 2.2%).
  */
-export function syntheticLenet300(seed = 1): CompressedModel {
+export function syntheticLenet300(seed = 1, densityScale = 1): CompressedModel {
   const r = rng(seed);
   const means = [-0.42, -0.33, -0.26, -0.2, -0.15, -0.11, -0.075, -0.045, 0, 0.045, 0.075, 0.11, 0.15, 0.2, 0.26, 0.33, 0.42];
   const zeroIndex = 8;
@@ -43,7 +44,7 @@ export function syntheticLenet300(seed = 1): CompressedModel {
     const idx = new Uint16Array(nIn * nOut).fill(zeroIndex);
     for (let i = 0; i < nIn; i++) {
       const rd = rowDensity(i);
-      for (let o = 0; o < nOut; o++) if (r() < rd * colDensity[o]!) idx[i * nOut + o] = pick();
+      for (let o = 0; o < nOut; o++) if (r() < rd * colDensity[o]! * densityScale) idx[i * nOut + o] = pick();
     }
     return idx;
   };
