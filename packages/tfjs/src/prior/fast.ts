@@ -98,7 +98,7 @@ export interface PriorTermsOptions {
 }
 
 // The two per-weight loops live in small functions of their own: V8 optimises them far better there
-// (measured: min/max 6x, the interpolation loop 1.5x faster than inlined in the big function).
+// (measured here: the min/max pass about 3x faster than inlined in the large function).
 
 /** min and max of the weights into out[0], out[1] (NaN is skipped; the callers detect it later). */
 function weightRange(weights: Float32Array, out: Float64Array): void {
@@ -119,7 +119,32 @@ function weightRange(weights: Float32Array, out: Float64Array): void {
  * No bounds clamp: the grid has one spare sub-cell past the largest weight.
  */
 function interpolateAndCount(weights: Float32Array, lo: number, invh: number, PM: Float64Array, gradient: Float32Array): void {
-  for (let i = 0; i < weights.length; i++) {
+  const n = weights.length;
+  let i = 0;
+  // Two weights per iteration: independent chains for the CPU to overlap (about 10% faster).
+  for (; i + 1 < n; i += 2) {
+    const u = (weights[i]! - lo) * invh;
+    const k = u | 0;
+    const t = u - k;
+    const s = k << 3;
+    const v = (weights[i + 1]! - lo) * invh;
+    const l = v | 0;
+    const q = v - l;
+    const r = l << 3;
+    gradient[i] = PM[s]! + t * (PM[s + 1]! + t * (PM[s + 2]! + t * PM[s + 3]!));
+    gradient[i + 1] = PM[r]! + q * (PM[r + 1]! + q * (PM[r + 2]! + q * PM[r + 3]!));
+    const t2 = t * t;
+    PM[s + 4]! += 1;
+    PM[s + 5]! += t;
+    PM[s + 6]! += t2;
+    PM[s + 7]! += t2 * t;
+    const q2 = q * q;
+    PM[r + 4]! += 1;
+    PM[r + 5]! += q;
+    PM[r + 6]! += q2;
+    PM[r + 7]! += q2 * q;
+  }
+  for (; i < n; i++) {
     const u = (weights[i]! - lo) * invh;
     const k = u | 0;
     const t = u - k;
@@ -190,14 +215,6 @@ export function mixturePriorTerms(weights: Float32Array, mix: PreparedMixture, o
     nodes: 0,
   };
   if (n === 0) return terms;
-  const range = new Float64Array(2);
-  weightRange(weights, range);
-  const lo = range[0]!;
-  const hi = range[1]!;
-  // NaN weights escape min/max; the table path sees them as NaN moments, the exact path as a NaN density.
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-    throw new PriorError('weights', 'contain a NaN or infinite value; the prior needs finite weights (check the learning rate)');
-  }
   const a = new Float64Array(J);
   const acc = new Float64Array(1);
   if (method === 'exact' || (method === 'auto' && n < EXACT_BELOW)) {
@@ -207,6 +224,12 @@ export function mixturePriorTerms(weights: Float32Array, mix: PreparedMixture, o
     terms.exactWeights = n;
     return terms;
   }
+  const range = new Float64Array(2);
+  weightRange(weights, range);
+  const lo = range[0]!;
+  const hi = range[1]!;
+  // NaN weights escape min/max; the table path then sees NaN moments.
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw nanError();
   if (hi === lo) {
     // Every weight has the same value: one exact evaluation, counted n times.
     const one: PriorTerms = { ...terms, means: new Float64Array(J), logPrecisions: new Float64Array(J), responsibility: new Float64Array(J) };
