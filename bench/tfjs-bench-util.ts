@@ -60,3 +60,48 @@ export async function loadAverage(): Promise<number | null> {
     return null;
   }
 }
+
+/**
+ * Wraps every wasm kernel to accumulate the CPU time spent in it (top-level calls only; kernels our kernels call
+ * are counted in their caller). Returns a function that prints the table and unwraps.
+ */
+export function profileKernels(): (perSteps: number) => void {
+  const stats = new Map<string, { calls: number; ms: number }>();
+  let depth = 0;
+  const originals = tf.getKernelsForBackend('wasm');
+  for (const k of originals) {
+    const f = k.kernelFunc;
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel({
+      ...k,
+      kernelFunc: ((args: Parameters<tf.KernelFunc>[0]) => {
+        depth++;
+        const c0 = process.cpuUsage();
+        try {
+          return f(args);
+        } finally {
+          depth--;
+          if (depth === 0) {
+            const c = process.cpuUsage(c0);
+            const shapes = Object.values(args.inputs).map((t) => (t === undefined ? '-' : `[${(t as tf.TensorInfo).shape.join(',')}]`)).join(' ');
+            const key = `${k.kernelName} ${shapes}`;
+            const s = stats.get(key) ?? { calls: 0, ms: 0 };
+            s.calls++;
+            s.ms += (c.user + c.system) / 1000;
+            stats.set(key, s);
+          }
+        }
+      }) as tf.KernelFunc,
+    });
+  }
+  return (perSteps: number) => {
+    for (const k of originals) {
+      tf.unregisterKernel(k.kernelName, 'wasm');
+      tf.registerKernel(k);
+    }
+    const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    const total = rows.reduce((s, [, v]) => s + v.ms, 0);
+    console.log(`CPU time per training step by kernel (top 15 of ${rows.length}; all kernels: ${(total / perSteps).toFixed(1)} ms/step)`);
+    printTable(['kernel and input shapes', 'ms/step', 'calls/step'], rows.slice(0, 15).map(([k, v]) => [k, v.ms / perSteps, v.calls / perSteps]));
+  };
+}

@@ -1,9 +1,10 @@
 // Benchmark: LeNet-5-Caffe training throughput (model.fit, batch 64) on the tfjs wasm backend vs PyTorch on this CPU.
 // Side by side in one run: wasm with only the kernels it lacks registered, and wasm with softweight's fast kernels.
+// `--profile` adds a per-kernel CPU-time table of one epoch with the fast kernels.
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { lenet5Caffe, registerWasmTrainingKernels } from '@softweight/tfjs';
-import { fitThroughput, loadAverage, median, printTable, syntheticMnist, useWasm, type Throughput } from './tfjs-bench-util.js';
+import { fitThroughput, loadAverage, median, printTable, profileKernels, syntheticMnist, useWasm, type Throughput } from './tfjs-bench-util.js';
 
 const BATCH = 64;
 const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 64 * 30);
@@ -102,6 +103,11 @@ async function main(): Promise<void> {
     speedupOverMissingOnly: wall(fastV) / wall(slow),
   };
   console.log(`BENCH_JSON ${JSON.stringify(json)}`);
+  if (process.argv.includes('--profile')) {
+    const report = profileKernels();
+    await fitThroughput(model, x, y, BATCH);
+    report(SAMPLES / BATCH);
+  }
   tf.dispose([x, y, warm.x, warm.y]);
   model.dispose();
 }
