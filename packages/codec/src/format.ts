@@ -507,6 +507,49 @@ function checkDataExtents(head: Head, [start, end]: [number, number]): void {
   }
 }
 
+/**
+ * Writes the non-zeros at their positions: gap i is `base[token] + extra bits`. Kept apart from the
+ * record parsing so the engine optimises this hot loop on its own. Returns -1, or the first non-zero
+ * that would land past the end.
+ */
+function placeNonZeros(indices: Uint16Array, tokens: Uint16Array, syms: Uint16Array, base: Float64Array, bits: Uint8Array, extra: Uint8Array, z: number): number {
+  const size = indices.length;
+  const nz = tokens.length;
+  let pos = -1;
+  let bit = 0;
+  for (let i = 0; i < nz; i++) {
+    const t = tokens[i]!;
+    const nb = bits[t]!;
+    // LSB-first field of nb bits at `bit`, read without a data-dependent branch (nb = 0 reads nothing);
+    // fields over 16 bits (gaps of 2^17 and more) take a second read.
+    let p = bit >>> 3;
+    const window = (extra[p]! | (extra[p + 1]! << 8) | (extra[p + 2]! << 16)) >>> (bit & 7);
+    let gap = base[t]!;
+    if (nb <= 16) {
+      gap += window & ((1 << nb) - 1);
+      bit += nb;
+    } else {
+      gap += window & 0xffff;
+      bit += 16;
+      p = bit >>> 3;
+      gap += (((extra[p]! | (extra[p + 1]! << 8) | (extra[p + 2]! << 16)) >>> (bit & 7)) & ((1 << (nb - 16)) - 1)) * 65536;
+      bit += nb - 16;
+    }
+    pos += gap + 1;
+    if (pos >= size) return i;
+    const s = syms[i]!;
+    indices[pos] = s >= z ? s + 1 : s;
+  }
+  return -1;
+}
+
+/** Number of elements of `indices` other than `z`. */
+function countNonZeros(indices: Uint16Array, z: number): number {
+  let nz = 0;
+  for (let i = 0; i < indices.length; i++) if (indices[i] !== z) nz++;
+  return nz;
+}
+
 function decodeQuantized(r: ByteReader, e: Head['quantized'][number], cb: Codebook): Uint16Array {
   const field = `quantized "${e.name}"`;
   const k = cb.values.length;
@@ -517,7 +560,7 @@ function decodeQuantized(r: ByteReader, e: Head['quantized'][number], cb: Codebo
     const constant = decodeStream(r, e.size, k, indices, `${field}.symbols`);
     let nz = 0;
     if (constant >= 0) nz = constant === z ? 0 : e.size;
-    else for (let i = 0; i < e.size; i++) if (indices[i] !== z) nz++;
+    else nz = countNonZeros(indices, z);
     if (nz !== e.nonZeros) r.fail(`${field}.nonZeros`, `head says ${e.nonZeros} non-zeros, the data has ${nz}`);
     return indices;
   }
@@ -547,24 +590,17 @@ function decodeQuantized(r: ByteReader, e: Head['quantized'][number], cb: Codebo
   }
   let extraBits = 0;
   for (let i = 0; i < nz; i++) extraBits += bits[tokens[i]!]!;
-  const extraStart = r.pos;
-  r.need(Math.ceil(extraBits / 8), `${field}.gapExtra`);
-  r.pos += Math.ceil(extraBits / 8);
+  const extraBytes = Math.ceil(extraBits / 8);
+  // Zero-padded copy of the extra bits so the loop below can read 4 bytes at any bit position.
+  const extra = new Uint8Array(extraBytes + 4);
+  extra.set(r.take(extraBytes, `${field}.gapExtra`));
   if (nz > 0 && k < 2) r.fail(`${field}.nonZeros`, `${nz} non-zeros but codebook "${cb.name}" has only the zero value`);
   decodeStream(r, nz, k - 1, syms, `${field}.indices`);
-  const extra = new BitReader(r.bytes, extraStart, extraStart + Math.ceil(extraBits / 8), 'data', `${field}.gapExtra`);
   if (z !== 0) indices.fill(z);
-  const size = e.size;
-  let pos = -1;
-  for (let i = 0; i < nz; i++) {
-    const t = tokens[i]!;
-    const nb = bits[t]!;
-    pos += base[t]! + 1 + (nb === 0 ? 0 : nb <= 24 ? extra.read(nb) : extra.readLong(nb));
-    if (pos >= size) r.fail(`${field}.gapTokens`, `non-zero ${i} lands at position ${pos}, past the ${size} elements`);
-    const s = syms[i]!;
-    indices[pos] = s >= z ? s + 1 : s;
-  }
-  extra.close();
+  const failedAt = placeNonZeros(indices, tokens, syms, base, bits, extra, z);
+  if (failedAt >= 0) r.fail(`${field}.gapTokens`, `non-zero ${failedAt} lands past the ${e.size} elements`);
+  // Exactly the extra bits the tokens call for, with zero padding.
+  if (extraBits % 8 !== 0 && extra[extraBytes - 1]! >>> (extraBits % 8) !== 0) r.fail(`${field}.gapExtra`, 'non-zero padding bits');
   return indices;
 }
 
