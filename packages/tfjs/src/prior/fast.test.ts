@@ -138,3 +138,19 @@ test('a NaN weight is reported, not silently propagated', () => {
     assert.throws(() => fastPriorGradients(w, state, { method }), PriorError);
   }
 });
+
+test('a range hint from the previous step changes the cost, never the result (bit for bit)', async () => {
+  const { mixturePriorTerms, prepareMixture } = await import('./fast.js');
+  const r = rng(21);
+  const state = randomMixture(r, 9, 0.004, false);
+  const mix = prepareMixture(state);
+  const hint = new Float64Array([NaN, NaN]);
+  let w = sampleWeights(r, state, 10000);
+  for (let step = 0; step < 6; step++) {
+    const withHint = mixturePriorTerms(w, mix, { rangeHint: hint, gradScale: -0.5 });
+    const fresh = mixturePriorTerms(w, mix, { gradScale: -0.5 });
+    assert.deepEqual(withHint, fresh, `step ${step}`);
+    // Drift, and on some steps widen the range past the previous grid.
+    w = w.map((v) => v * (step % 2 === 0 ? 1.001 : 1.6) + 1e-4);
+  }
+});

@@ -95,6 +95,13 @@ export interface PriorTermsOptions {
   method?: PriorMethod;
   /** Write the gradient here instead of a new array (length must match). */
   out?: Float32Array;
+  /**
+   * [min, max] of the same tensor's weights at the previous call, updated in place (start with NaNs). The
+   * grid is then built on that range padded by 1/16 on each side and the weights' true range is tracked in
+   * the main loop, which saves a pass over the weights; a weight outside the padded range makes the call
+   * start over on the true range, so the result never depends on the hint.
+   */
+  rangeHint?: Float64Array;
 }
 
 // The two per-weight loops live in small functions of their own: V8 optimises them far better there
@@ -156,6 +163,70 @@ function interpolateAndCount(weights: Float32Array, lo: number, invh: number, PM
     PM[s + 6]! += t2;
     PM[s + 7]! += t2 * t;
   }
+}
+
+/** interpolateAndCount that also tracks the weights' min and max into `range` (for the next call's grid). */
+function interpolateCountAndRange(weights: Float32Array, lo: number, invh: number, PM: Float64Array, gradient: Float32Array, range: Float64Array): void {
+  const n = weights.length;
+  let mn = Infinity;
+  let mx = -Infinity;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const w0 = weights[i]!;
+    const w1 = weights[i + 1]!;
+    if (w0 < mn) mn = w0;
+    if (w0 > mx) mx = w0;
+    if (w1 < mn) mn = w1;
+    if (w1 > mx) mx = w1;
+    const u = (w0 - lo) * invh;
+    const k = u | 0;
+    const t = u - k;
+    const s = k << 3;
+    const v = (w1 - lo) * invh;
+    const l = v | 0;
+    const q = v - l;
+    const r = l << 3;
+    gradient[i] = PM[s]! + t * (PM[s + 1]! + t * (PM[s + 2]! + t * PM[s + 3]!));
+    gradient[i + 1] = PM[r]! + q * (PM[r + 1]! + q * (PM[r + 2]! + q * PM[r + 3]!));
+    const t2 = t * t;
+    PM[s + 4]! += 1;
+    PM[s + 5]! += t;
+    PM[s + 6]! += t2;
+    PM[s + 7]! += t2 * t;
+    const q2 = q * q;
+    PM[r + 4]! += 1;
+    PM[r + 5]! += q;
+    PM[r + 6]! += q2;
+    PM[r + 7]! += q2 * q;
+  }
+  for (; i < n; i++) {
+    const w0 = weights[i]!;
+    if (w0 < mn) mn = w0;
+    if (w0 > mx) mx = w0;
+    const u = (w0 - lo) * invh;
+    const k = u | 0;
+    const t = u - k;
+    const s = k << 3;
+    gradient[i] = PM[s]! + t * (PM[s + 1]! + t * (PM[s + 2]! + t * PM[s + 3]!));
+    const t2 = t * t;
+    PM[s + 4]! += 1;
+    PM[s + 5]! += t;
+    PM[s + 6]! += t2;
+    PM[s + 7]! += t2 * t;
+  }
+  range[0] = mn;
+  range[1] = mx;
+}
+
+/**
+ * The table's grid for weights in [min, max] (min < max): the range rounded outwards to multiples of
+ * Q = 2^(ceil(log2(max - min)) - 3), so that it changes only when the weights' range moves by about
+ * Q (exact in floating point: Q is a power of two).
+ */
+function canonicalGrid(min: number, max: number, out: Float64Array): void {
+  const q = 2 ** (Math.ceil(Math.log2(max - min)) - 3);
+  out[0] = Math.floor(min / q) * q;
+  out[1] = Math.ceil(max / q) * q;
 }
 
 function nanError(): PriorError {
@@ -224,12 +295,30 @@ export function mixturePriorTerms(weights: Float32Array, mix: PreparedMixture, o
     terms.exactWeights = n;
     return terms;
   }
+  // The grid is a function of the weights' true range only (canonicalGrid), so results never depend on the hint.
+  const hint = options.rangeHint;
   const range = new Float64Array(2);
-  weightRange(weights, range);
+  const grid = new Float64Array(2);
+  if (hint !== undefined && hint[1]! > hint[0]!) {
+    canonicalGrid(hint[0]!, hint[1]!, grid);
+    const result = tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, range);
+    hint.set(range);
+    if (result !== null && range[1]! > range[0]!) {
+      const check = new Float64Array(2);
+      canonicalGrid(range[0]!, range[1]!, check);
+      if (check[0] === grid[0] && check[1] === grid[1]) return result;
+    }
+    // The range moved to another grid: start over on the true range (tracked above).
+    for (const arr of [terms.means, terms.logPrecisions, terms.responsibility]) arr.fill(0);
+    terms.exactWeights = 0;
+  } else {
+    weightRange(weights, range);
+  }
   const lo = range[0]!;
   const hi = range[1]!;
   // NaN weights escape min/max; the table path then sees NaN moments.
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw nanError();
+  if (hint !== undefined) hint.set(range);
   if (hi === lo) {
     // Every weight has the same value: one exact evaluation, counted n times.
     const one: PriorTerms = { ...terms, means: new Float64Array(J), logPrecisions: new Float64Array(J), responsibility: new Float64Array(J) };
@@ -244,7 +333,8 @@ export function mixturePriorTerms(weights: Float32Array, mix: PreparedMixture, o
     terms.exactWeights = 1;
     return terms;
   }
-  return tableTerms(weights, mix, lo, hi, scale, terms, a, acc);
+  canonicalGrid(lo, hi, grid);
+  return tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, null)!;
 }
 
 function tableTerms(
@@ -256,7 +346,8 @@ function tableTerms(
   terms: PriorTerms,
   a: Float64Array,
   acc: Float64Array,
-): PriorTerms {
+  tracked: Float64Array | null,
+): PriorTerms | null {
   const n = weights.length;
   const J = mix.count;
   const { means, precisions, logNorm } = mix;
@@ -367,7 +458,13 @@ function tableTerms(
 
   // 4. Per weight: interpolated gradient and the moments of its position t in the sub-cell.
   const gradient = terms.gradient;
-  interpolateAndCount(weights, lo, invh, PM, gradient);
+  if (tracked !== null) {
+    interpolateCountAndRange(weights, lo, invh, PM, gradient, tracked);
+    // A weight outside the grid (the range came from a hint) was read out of bounds: the caller starts over.
+    if (!(tracked[0]! >= lo && tracked[1]! <= hi)) return null;
+  } else {
+    interpolateAndCount(weights, lo, invh, PM, gradient);
+  }
 
   // 5. Moments -> Hermite weights of every node (C0 for values, C1 for derivatives, h folded in), then
   // sum log p and the mixture sums by the same Hermite rule.
