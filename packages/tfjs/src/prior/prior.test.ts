@@ -386,3 +386,28 @@ test('options and attachment errors name what is wrong', async () => {
   m.dispose();
   withDropout.dispose();
 });
+
+test('covers Conv2D kernels and the layers of a nested model, and fit minimises their prior', async () => {
+  await useBackend('cpu');
+  const inner = tf.sequential({ layers: [tf.layers.dense({ units: 6, activation: 'relu', inputShape: [8], name: 'inner_dense' })] });
+  const input = tf.input({ shape: [6, 6, 1] });
+  let h = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', name: 'conv' }).apply(input) as tf.SymbolicTensor;
+  h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
+  h = tf.layers.dense({ units: 8, name: 'mid' }).apply(h) as tf.SymbolicTensor;
+  h = inner.apply(h) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 2, activation: 'softmax', name: 'head' }).apply(h) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  const prior = new GaussianMixturePrior({ datasetSize: 16, tau: 1, components: 3 }).attach(model);
+  assert.deepEqual(prior.covered.map((c) => `${c.layer}:${c.kind}:${c.role}`), ['conv:Conv2D:kernel', 'mid:Dense:kernel', 'inner_dense:Dense:kernel', 'head:Dense:kernel']);
+  const penalty = tf.tidy(() => model.calculateLosses().reduce((s, l) => s + l.dataSync()[0]!, 0));
+  assert.ok(Math.abs(penalty - prior.lossTerms().penalty) <= 1e-4 * Math.abs(penalty), `${penalty} vs ${prior.lossTerms().penalty}`);
+  const x = tf.randomNormal([16, 6, 6, 1], 0, 1, 'float32', 1);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 2), 'int32'), 2);
+  const hist = await model.fit(x, y, { batchSize: 8, epochs: 2, verbose: 0, callbacks: [prior.callback()] });
+  assert.equal(prior.step, 4);
+  assert.ok(hist.history.loss!.every((l) => Number.isFinite(l as number)));
+  prior.detach();
+  tf.dispose([x, y]);
+  model.dispose();
+});
