@@ -7,6 +7,24 @@ Structural checks only (CRCs, lengths, stream end states); not core's full model
 import json, struct, sys, zlib
 
 
+# docs/format.md section 5, copied verbatim
+JSON_DICTIONARY = json.loads(r'''[
+  "{\"inputs\":[{\"name\":\"", "\",\"shape\":[", "]}],\"name\":\"", "\"nodes\":[", "],\"outputs\":[\"", "\"]}",
+  "\"},{\"", "},{\"", "\"],\"", "],\"", "\",\"", "\":\"",
+  "\":[", "\":", "[\"", "\"]", "[1,1]", "[2,2]",
+  "[3,3]", "[5,5]", "activation\":\"", "bias\":\"", "inputs\":[\"", "kernel\":\"",
+  "kernelSize\":[", "kind\":\"", "name\":\"", "units\":", "filters\":", "dilation\":[",
+  "strides\":[", "padding\":\"", "poolSize\":[", "depthMultiplier\":", "targetShape\":[", "epsilon\":",
+  "gamma\":\"", "beta\":\"", "movingMean\":\"", "movingVariance\":\"", "axis\":", "rate\":",
+  "linear", "relu", "relu6", "softmax", "sigmoid", "tanh",
+  "elu", "valid", "same", "dense", "conv2d", "depthwiseConv2d",
+  "maxPool2d", "avgPool2d", "globalAvgPool2d", "flatten", "reshape", "batchNorm",
+  "concat", "dropout", "zeroPadding2d", "activation", "add", "/kernel",
+  "/bias", "/gamma", "/beta", "/moving_mean", "/moving_variance"
+]
+''')
+
+
 class Bad(Exception):
     pass
 
@@ -183,9 +201,13 @@ def decode(b):
     if h.pos != h.end: raise Bad("head trailing bytes")
 
     def json_section(sid):
-        r = Bytes(b, *sections[sid]); n = r.varint()
-        text = bytes(stream(r, n, 256))
-        if r.pos != r.end: raise Bad("json trailing")
+        r = Bytes(b, *sections[sid]); n = r.varint(); c = r.varint()
+        if n > 16 << 20 or c > n: raise Bad("json lengths")
+        text = bytearray()
+        for s in stream(r, c, 256 + len(JSON_DICTIONARY)):
+            text += bytes([s]) if s < 256 else JSON_DICTIONARY[s - 256].encode("ascii")
+            if len(text) > n: raise Bad("json longer than declared")
+        if len(text) != n or r.pos != r.end: raise Bad("json length")
         return json.loads(text.decode("utf-8"))
 
     graph = json_section(2)

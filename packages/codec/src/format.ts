@@ -13,7 +13,7 @@ import {
 import { crc32 } from './crc32.js';
 import { SwsFormatError, type SwsSection } from './errors.js';
 import { BitReader, BitWriter, ByteReader, ByteWriter, bitLength } from './io.js';
-import { checkGraphJson, canonicalJson, parseJson } from './json.js';
+import { checkGraphJson, canonicalJson, expandJson, JSON_DICTIONARY, parseJson, tokenizeJson } from './json.js';
 import { decodeStream, encodeStream, entropyBits, type StreamStats } from './stream.js';
 
 /** The four magic bytes every `.sws` file starts with: "SWS" and 0x1A. */
@@ -283,11 +283,16 @@ function encodeFloat(t: FloatTensor, out: ByteWriter): FloatTensorStats {
   return { name: t.name, elements: n, layout: 'raw', bytes: 1 + bytes.length };
 }
 
+/** Symbols of the JSON streams: the 256 byte values, then the dictionary entries. */
+const JSON_ALPHABET = 256 + JSON_DICTIONARY.length;
+
 function encodeJson(text: string, section: 'graph' | 'metadata', out: ByteWriter): StreamStats {
   const b = utf8.encode(text);
   if (b.length > SWS_LIMITS.maxJsonBytes) throw new SwsFormatError(section, 'json', `${b.length} bytes of JSON exceed the limit of ${SWS_LIMITS.maxJsonBytes}`);
+  const symbols = tokenizeJson(b);
   out.varint(b.length);
-  return encodeStream(b, 256, out);
+  out.varint(symbols.length);
+  return encodeStream(symbols, JSON_ALPHABET, out);
 }
 
 function writeSection(out: ByteWriter, name: SectionName, payload: Uint8Array): number {
@@ -633,10 +638,12 @@ function decodeFloat(r: ByteReader, e: HeadEntry): Float32Array {
 function readJsonSection(bytes: Uint8Array, [start, end]: [number, number], section: 'graph' | 'metadata'): JsonValue {
   const r = new ByteReader(bytes, section, start, end);
   const n = r.varint('jsonLength', SWS_LIMITS.maxJsonBytes);
-  const symbols = new Uint16Array(n);
-  decodeStream(r, n, 256, symbols, 'json');
-  const text = Uint8Array.from(symbols);
+  const count = r.varint('symbolCount', n);
+  const symbols = new Uint16Array(count);
+  decodeStream(r, count, JSON_ALPHABET, symbols, 'json');
   r.expectEnd('end');
+  const text = expandJson(symbols, n);
+  if (text === null) return r.fail('json', `the symbols do not expand to the declared ${n} bytes`);
   let s: string;
   try {
     s = utf8Decoder.decode(text);

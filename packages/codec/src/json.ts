@@ -123,3 +123,73 @@ export function checkGraphJson(v: JsonValue): ModelGraph {
   });
   return v as unknown as ModelGraph;
 }
+
+/**
+ * The JSON dictionary of format version 1: symbol `256 + i` of a JSON stream stands for the ASCII string
+ * `JSON_DICTIONARY[i]`. Fragments of canonical graph JSON (sorted keys), so a graph shrinks to about
+ * a third of its symbols. Part of the format: never reorder or change in version 1.
+ */
+export const JSON_DICTIONARY: readonly string[] = [
+  // 0-19: structure
+  '{"inputs":[{"name":"', '","shape":[', ']}],"name":"', '"nodes":[', '],"outputs":["', '"]}',
+  '"},{"', '},{"', '"],"', '],"', '","', '":"', '":[', '":', '["', '"]', '[1,1]', '[2,2]', '[3,3]', '[5,5]',
+  // 20-41: keys of graph nodes (canonical order puts them after `{"` or `,"`)
+  'activation":"', 'bias":"', 'inputs":["', 'kernel":"', 'kernelSize":[', 'kind":"', 'name":"', 'units":', 'filters":', 'dilation":[', 'strides":[', 'padding":"',
+  'poolSize":[', 'depthMultiplier":', 'targetShape":[', 'epsilon":', 'gamma":"', 'beta":"', 'movingMean":"', 'movingVariance":"', 'axis":', 'rate":',
+  // 42-50: activations and paddings
+  'linear', 'relu', 'relu6', 'softmax', 'sigmoid', 'tanh', 'elu', 'valid', 'same',
+  // 51-64: node kinds
+  'dense', 'conv2d', 'depthwiseConv2d', 'maxPool2d', 'avgPool2d', 'globalAvgPool2d', 'flatten', 'reshape', 'batchNorm', 'concat', 'dropout', 'zeroPadding2d', 'activation', 'add',
+  // 65-70: weight-name suffixes
+  '/kernel', '/bias', '/gamma', '/beta', '/moving_mean', '/moving_variance',
+];
+
+const DICT_BYTES = JSON_DICTIONARY.map((s) => Uint8Array.from(s, (c) => c.charCodeAt(0)));
+/** Dictionary entries by first byte, longest first: the candidates the tokenizer tries at a position. */
+const DICT_BY_FIRST: number[][] = Array.from({ length: 256 }, () => []);
+DICT_BYTES.forEach((b, i) => DICT_BY_FIRST[b[0]!]!.push(i));
+for (const list of DICT_BY_FIRST) list.sort((a, b) => DICT_BYTES[b]!.length - DICT_BYTES[a]!.length || a - b);
+
+/** Greedy longest-match tokenization of UTF-8 JSON text: bytes 0-255 stay, dictionary hits become 256 + i. */
+export function tokenizeJson(text: Uint8Array): Uint16Array {
+  const out = new Uint16Array(text.length);
+  let n = 0;
+  let i = 0;
+  while (i < text.length) {
+    let hit = -1;
+    for (const d of DICT_BY_FIRST[text[i]!]!) {
+      const b = DICT_BYTES[d]!;
+      if (i + b.length > text.length) continue;
+      let k = 1;
+      while (k < b.length && text[i + k] === b[k]) k++;
+      if (k === b.length) {
+        hit = d;
+        break;
+      }
+    }
+    if (hit >= 0) {
+      out[n++] = 256 + hit;
+      i += DICT_BYTES[hit]!.length;
+    } else out[n++] = text[i++]!;
+  }
+  return out.slice(0, n);
+}
+
+/** Expands JSON stream symbols into exactly `length` bytes; null if they expand to any other length. */
+export function expandJson(symbols: Uint16Array, length: number): Uint8Array | null {
+  const out = new Uint8Array(length);
+  let n = 0;
+  for (let i = 0; i < symbols.length; i++) {
+    const s = symbols[i]!;
+    if (s < 256) {
+      if (n >= length) return null;
+      out[n++] = s;
+    } else {
+      const b = DICT_BYTES[s - 256]!;
+      if (n + b.length > length) return null;
+      out.set(b, n);
+      n += b.length;
+    }
+  }
+  return n === length ? out : null;
+}
