@@ -628,7 +628,12 @@ function decodeFloat(r: ByteReader, e: HeadEntry): Float32Array {
   } else {
     return r.fail(`${field}.layout`, `unknown layout ${layout}`);
   }
-  if (littleEndianHost) return new Float32Array(raw.slice().buffer);
+  if (littleEndianHost) {
+    // Copy into a fresh, aligned buffer (not `raw.slice()`: a Node Buffer's slice is a view of its pool).
+    const copy = new Uint8Array(raw.length);
+    copy.set(raw);
+    return new Float32Array(copy.buffer);
+  }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);

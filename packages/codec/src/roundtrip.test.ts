@@ -86,3 +86,13 @@ test('encoding is deterministic: equal models give identical bytes', () => {
     { numRuns: 100 },
   );
 });
+
+test('decode reads from any Uint8Array view (Node Buffers from a pool, odd byte offsets)', () => {
+  const m = modelFromSpec(spec(12, [layer(8, 'sparse', { density: 0.3 }), layer(3, 'uniform')], [6], { metadata: { a: 1 } }));
+  const bytes = encode(m);
+  const padded = new Uint8Array(bytes.length + 3);
+  padded.set(bytes, 3);
+  assert.deepStrictEqual(decode(padded.subarray(3)), m);
+  assert.deepStrictEqual(decode(Buffer.from(bytes)), m);
+  assert.deepStrictEqual(inspect(padded.subarray(3)).fileBytes, bytes.length);
+});
