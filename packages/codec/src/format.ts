@@ -597,8 +597,9 @@ function decodeQuantized(r: ByteReader, e: Head['quantized'][number], cb: Codebo
   for (let i = 0; i < nz; i++) extraBits += bits[tokens[i]!]!;
   const extraBytes = Math.ceil(extraBits / 8);
   // Zero-padded copy of the extra bits so the loop below can read 4 bytes at any bit position.
+  const extraIn = r.take(extraBytes, `${field}.gapExtra`);
   const extra = new Uint8Array(extraBytes + 4);
-  extra.set(r.take(extraBytes, `${field}.gapExtra`));
+  extra.set(extraIn);
   if (nz > 0 && k < 2) r.fail(`${field}.nonZeros`, `${nz} non-zeros but codebook "${cb.name}" has only the zero value`);
   decodeStream(r, nz, k - 1, syms, `${field}.indices`);
   if (z !== 0) indices.fill(z);
