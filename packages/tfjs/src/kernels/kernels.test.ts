@@ -25,6 +25,13 @@ const CONV_CASES: ConvCase[] = [
   { what: 'LeNet-5 conv1 shape', x: [2, 28, 28, 1], filter: [5, 5, 1, 20], strides: 1, pad: 'valid' },
   { what: 'LeNet-5 conv2 shape', x: [2, 12, 12, 20], filter: [5, 5, 20, 50], strides: 1, pad: 'valid' },
   { what: 'explicit padding', x: [1, 7, 6, 2], filter: [3, 3, 2, 2], strides: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+  // Conv2DBackpropInput's XNNPACK-conv formulation (stride 1, >= 4 input channels, little padding waste):
+  { what: '3x3 stride 1 same, 8 channels', x: [2, 8, 8, 8], filter: [3, 3, 8, 6], strides: 1, pad: 'same' },
+  { what: 'explicit padding, 4 channels', x: [1, 7, 6, 4], filter: [3, 3, 4, 2], strides: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  { what: 'explicit padding wider than the kernel, 4 channels', x: [1, 7, 6, 4], filter: [3, 3, 4, 2], strides: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+  // Several cache-sized chunks of images (the batch does not fit one chunk):
+  { what: 'chunked, same', x: [3, 40, 40, 8], filter: [3, 3, 8, 4], strides: 1, pad: 'same' },
+  { what: 'chunked, valid, 3 channels', x: [3, 64, 64, 3], filter: [5, 5, 3, 2], strides: 1, pad: 'valid' },
 ];
 
 function convOutShape(c: ConvCase): number[] {
@@ -105,6 +112,34 @@ test('Sum matches cpu on its fast path (leading axes) and on delegated axes', as
   await compare('Sum', { x }, { axis: 3, keepDims: false }, 'last axis (delegated)');
 });
 
+test('Mean matches cpu on its fast path (leading axes) and on delegated axes', async () => {
+  const x = randomData([4, 5, 6, 7], 125);
+  await compare('Mean', { x }, { axis: [0, 1, 2], keepDims: true }, 'leading axes, keepDims');
+  await compare('Mean', { x }, { axis: [1, 0, 2], keepDims: false }, 'leading axes unordered');
+  await compare('Mean', { x }, { axis: [1, 2], keepDims: false }, 'other axes (delegated)');
+});
+
+test('Tile matches cpu for per-channel vectors, inner and mixed repetitions, int32 and bool', async () => {
+  const cases: Array<[string, number[], number[]]> = [
+    ['batch-norm broadcast [1,1,1,C]', [1, 1, 1, 5], [3, 4, 2, 1]],
+    ['innermost axis', [2, 3], [1, 4]],
+    ['every axis', [2, 1, 3], [2, 3, 2]],
+    ['no repetition', [2, 3], [1, 1]],
+  ];
+  for (const [i, [what, shape, reps]] of cases.entries()) {
+    await compare('Tile', { x: randomData(shape, 150 + i) }, { reps }, what);
+  }
+  const tileOn = (backend: 'cpu' | 'wasm', dtype: 'int32' | 'bool') =>
+    on(backend, () => {
+      const x = tf.tensor([[1, 0, 3], [0, 5, 0]], [2, 3], dtype);
+      const t = tf.tile(x, [2, 3]);
+      const v = Array.from(t.dataSync());
+      tf.dispose([x, t]);
+      return v;
+    });
+  for (const dtype of ['int32', 'bool'] as const) assert.deepEqual(await tileOn('wasm', dtype), await tileOn('cpu', dtype), `Tile ${dtype}`);
+});
+
 test('GatherV2 matches cpu on its fast path (rows, axis 0) and on delegated cases', async () => {
   const x = randomData([10, 3, 4], 140);
   const rows: Data = { shape: [6], values: new Float32Array([3, 0, 9, 3, 5, 1]) };
@@ -167,6 +202,8 @@ test('registerWasmTrainingKernels is idempotent', () => {
     'MaxPoolGrad',
     'Conv2DBackpropInput',
     'GatherV2',
+    'Mean',
+    'Tile',
   ]));
 });
 

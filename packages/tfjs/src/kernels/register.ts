@@ -7,6 +7,7 @@ import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-gra
 import { fastGather } from './gather.js';
 import { maxPoolGrad } from './pool-grads.js';
 import { fastSum } from './sum.js';
+import { fastTile } from './tile.js';
 import type { Attrs, Info, WasmBackend } from './wasm-backend.js';
 
 /** Options of `registerWasmTrainingKernels`. */
@@ -15,7 +16,8 @@ export interface WasmTrainingKernelsOptions {
    * Also replace wasm kernels that exist but are slow for training: `Conv2DBackpropInput` (naive loops -> one
    * XNNPACK matmul + col2im), `MaxPoolGrad` (-> one JS pass), `BatchMatMul` with transposed operands (naive loops
    * -> explicit transpose + the XNNPACK path), `Sum` over all leading axes (transpose + sum -> one pass) and
-   * `GatherV2` of whole rows (model.fit's batch slicing; element walk -> one copy per row).
+   * `GatherV2` of whole rows (model.fit's batch slicing; element walk -> one copy per row), `Mean` over all
+   * leading axes (batch-norm moments) and `Tile` (batch-norm gradients; per-element -> block copies).
    * Default `true`. The replacements compute the same function; other cases delegate to the original kernels.
    */
   replaceSlowKernels?: boolean;
@@ -59,6 +61,8 @@ const REPLACEMENTS: ReadonlyArray<[string, (original: tf.KernelFunc) => KernelIm
   ['BatchMatMul', (original) => fastBatchMatMul(original)],
   ['Sum', (original) => fastSum(original)],
   ['GatherV2', (original) => fastGather(original)],
+  ['Mean', (original) => fastSum(original, true)],
+  ['Tile', (original) => fastTile(original)],
   ['MaxPoolGrad', () => maxPoolGrad],
   ['Conv2DBackpropInput', () => conv2DBackpropInput],
 ];

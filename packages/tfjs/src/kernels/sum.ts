@@ -1,4 +1,4 @@
-// Sum over the leading axes (every bias gradient) for the wasm backend, without the transpose its own Sum does.
+// Sum and Mean over the leading axes (bias gradients, batch-norm statistics) for the wasm backend, without a transpose.
 import type * as tf from '@tensorflow/tfjs';
 import { heapF32, newOutput, type Attrs, type Info, type WasmBackend } from './wasm-backend.js';
 
@@ -9,31 +9,42 @@ function normalizedAxes(axis: unknown, rank: number): number[] | null {
 }
 
 /**
- * Wraps the backend's Sum. Reducing a float32 tensor over all axes but the last (a bias gradient) is done as one
- * row-by-row pass in float64 accumulators; everything else goes to the original kernel.
+ * Wraps the backend's Sum (or Mean, with `mean`). Reducing a float32 tensor over all axes but the last (a bias
+ * gradient, a batch-norm moment) is done as one row-by-row pass in float64 accumulators; the backend's own kernels
+ * transpose the tensor first. Everything else goes to the original kernel.
  */
-export function fastSum(original: tf.KernelFunc) {
+export function fastSum(original: tf.KernelFunc, mean = false) {
   return (args: { inputs: Record<string, Info>; attrs: Attrs; backend: WasmBackend }): Info => {
     const { inputs, attrs, backend } = args;
     const x = inputs['x']!;
     const rank = x.shape.length;
     const axes = normalizedAxes(attrs['axis'], rank);
     const leading = axes !== null && rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
-    if (!leading || x.dtype !== 'float32') {
+    const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    if (!leading || x.dtype !== 'float32' || rows === 0) {
       const out = original({ inputs: inputs as tf.NamedTensorInfoMap, attrs: attrs as tf.NamedAttrMap, backend: backend as unknown as tf.KernelBackend });
       return Array.isArray(out) ? out[0]! : out;
     }
     const cols = x.shape[rank - 1]!;
-    const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
     const keepDims = attrs['keepDims'] === true;
     const out = newOutput(backend, keepDims ? [...x.shape.slice(0, -1).map(() => 1), cols] : [cols]);
     const X = heapF32(backend, x);
     const acc = new Float64Array(cols);
+    // Four rows per pass over the accumulators: a quarter of the accumulator traffic.
     let off = 0;
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < cols; j++) acc[j] += X[off + j]!;
-      off += cols;
+    let r = 0;
+    const c2 = 2 * cols;
+    const c3 = 3 * cols;
+    for (; r + 4 <= rows; r += 4, off += 4 * cols) {
+      for (let j = 0; j < cols; j++) {
+        const o = off + j;
+        acc[j] += X[o]! + X[o + cols]! + (X[o + c2]! + X[o + c3]!);
+      }
     }
+    for (; r < rows; r++, off += cols) {
+      for (let j = 0; j < cols; j++) acc[j] += X[off + j]!;
+    }
+    if (mean) for (let j = 0; j < cols; j++) acc[j] /= rows;
     heapF32(backend, out).set(acc);
     return out;
   };
