@@ -110,6 +110,7 @@ test('Sum matches cpu on its fast path (leading axes) and on delegated axes', as
   await compare('Sum', { x }, { axis: [-4, -3, -2], keepDims: false }, 'negative axes');
   await compare('Sum', { x }, { axis: [1, 3], keepDims: false }, 'other axes (delegated)');
   await compare('Sum', { x }, { axis: 3, keepDims: false }, 'last axis (delegated)');
+  await compare('Sum', { x: randomData([3, 5, 7], 121) }, { axis: [0, 1], keepDims: false }, '15 rows (not a multiple of 4)');
 });
 
 test('Mean matches cpu on its fast path (leading axes) and on delegated axes', async () => {
@@ -117,6 +118,7 @@ test('Mean matches cpu on its fast path (leading axes) and on delegated axes', a
   await compare('Mean', { x }, { axis: [0, 1, 2], keepDims: true }, 'leading axes, keepDims');
   await compare('Mean', { x }, { axis: [1, 0, 2], keepDims: false }, 'leading axes unordered');
   await compare('Mean', { x }, { axis: [1, 2], keepDims: false }, 'other axes (delegated)');
+  await compare('Mean', { x: randomData([3, 5, 7], 126) }, { axis: [0, 1], keepDims: false }, '15 rows (not a multiple of 4)');
 });
 
 test('Tile matches cpu for per-channel vectors, inner and mixed repetitions, int32 and bool', async () => {
