@@ -23,7 +23,7 @@ for (const r of s.rows) {
   );
 }
 for (const f of s.stats.float) console.log(`${f.name.padEnd(13)} float (${f.layout})     ${String(f.bytes).padStart(38)} bytes for ${f.elements} float32 (${4 * f.elements} raw)`);
-console.log(`graph JSON    ${s.stats.graph.method.padEnd(8)} ${String(s.stats.graph.symbols).padStart(6)} chars -> ${s.stats.graph.bytes} bytes`);
+console.log(`graph JSON    ${s.stats.graph.method.padEnd(8)} ${String(s.stats.graph.symbols).padStart(6)} symbols (bytes + dictionary entries) -> ${s.stats.graph.bytes} bytes`);
 console.log(
   'BENCH_JSON ' +
     JSON.stringify({
