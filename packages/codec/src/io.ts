@@ -17,23 +17,27 @@ export class ByteWriter {
     this.view = new DataView(next.buffer);
   }
 
+  /** Appends one byte. */
   u8(v: number): void {
     this.reserve(1);
     this.buf[this.length++] = v;
   }
 
+  /** Appends a little-endian u16. */
   u16(v: number): void {
     this.reserve(2);
     this.view.setUint16(this.length, v, true);
     this.length += 2;
   }
 
+  /** Appends a little-endian u32. */
   u32(v: number): void {
     this.reserve(4);
     this.view.setUint32(this.length, v, true);
     this.length += 4;
   }
 
+  /** Appends a little-endian float32. */
   f32(v: number): void {
     this.reserve(4);
     this.view.setFloat32(this.length, v, true);
@@ -50,6 +54,7 @@ export class ByteWriter {
     this.u8(v);
   }
 
+  /** Appends bytes. */
   bytes(b: Uint8Array): void {
     this.reserve(b.length);
     this.buf.set(b, this.length);
@@ -63,10 +68,12 @@ export class ByteWriter {
     return at;
   }
 
+  /** Overwrites the u32 at `at`. */
   patchU32(at: number, v: number): void {
     this.view.setUint32(at, v, true);
   }
 
+  /** A copy of the bytes written. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
   }
@@ -91,23 +98,28 @@ export class ByteReader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** Throws `SwsFormatError` for this reader's section and `field`. */
   fail(field: string, message: string): never {
     throw new SwsFormatError(this.section, field, message);
   }
 
+  /** Bytes left before `end`. */
   get remaining(): number {
     return this.end - this.pos;
   }
 
+  /** Throws unless `n` more bytes are available. */
   need(n: number, field: string): void {
     if (n > this.end - this.pos) this.fail(field, `truncated: needs ${n} bytes, ${this.end - this.pos} left`);
   }
 
+  /** Reads one byte. */
   u8(field: string): number {
     this.need(1, field);
     return this.bytes[this.pos++]!;
   }
 
+  /** Reads a little-endian u16. */
   u16(field: string): number {
     this.need(2, field);
     const v = this.view.getUint16(this.pos, true);
@@ -115,6 +127,7 @@ export class ByteReader {
     return v;
   }
 
+  /** Reads a little-endian u32. */
   u32(field: string): number {
     this.need(4, field);
     const v = this.view.getUint32(this.pos, true);
@@ -122,6 +135,7 @@ export class ByteReader {
     return v;
   }
 
+  /** Reads a little-endian float32. */
   f32(field: string): number {
     this.need(4, field);
     const v = this.view.getFloat32(this.pos, true);
@@ -154,6 +168,7 @@ export class ByteReader {
     return out;
   }
 
+  /** Throws unless every byte up to `end` was read. */
   expectEnd(field: string): void {
     if (this.pos !== this.end) this.fail(field, `${this.end - this.pos} unexpected trailing bytes`);
   }
@@ -252,6 +267,7 @@ export class BitReader {
     return this.acc & ((1 << count) - 1);
   }
 
+  /** Consumes `count` bits already peeked. */
   skip(count: number): void {
     this.acc >>>= count;
     this.n -= count;
@@ -278,6 +294,7 @@ export class BitReader {
     return this.read(count);
   }
 
+  /** Reads an exp-Golomb code of order `k` (see `BitWriter.expGolomb`). */
   expGolomb(k: number, what: string): number {
     let zeros = 0;
     while (this.read(1) === 0) {
