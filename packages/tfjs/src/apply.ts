@@ -35,7 +35,7 @@ export class WeightMismatchError extends SoftweightError {
 }
 
 /** Every tensor of a compressed model as float32 values: quantized ones looked up in their codebook. */
-export function dequantize(compressed: CompressedModel): Map<string, { shape: number[]; values: Float32Array }> {
+function dequantize(compressed: CompressedModel): Map<string, { shape: number[]; values: Float32Array }> {
   const codebooks = new Map(compressed.codebooks.map((c) => [c.name, c.values]));
   const out = new Map<string, { shape: number[]; values: Float32Array }>();
   for (const q of compressed.quantized) {

@@ -20,5 +20,5 @@ export {
   type WasmTrainingKernelsReport,
 } from './kernels/register.js';
 export { toGraph, namedWeights, type ToGraphResult, type GraphWeight, type NamedWeight, type WeightRole } from './graph.js';
-export { applyCompressed, fromCompressed, dequantize, WeightMismatchError } from './apply.js';
+export { applyCompressed, fromCompressed, WeightMismatchError } from './apply.js';
 export { lenet300100, lenet5Caffe, smallResNet, type ModelBuilderOptions, type SmallResNetOptions } from './models.js';
