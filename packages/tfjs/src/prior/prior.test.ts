@@ -359,6 +359,7 @@ test('detach restores the layers as they were, including an existing regularizer
   const l2 = (m.layers[0] as unknown as { kernelRegularizer: unknown }).kernelRegularizer;
   const lossCounts = m.layers.map((l) => l.losses.length);
   const prior = new GaussianMixturePrior({ datasetSize: 10, components: 3 }).attach(m);
+  assert.equal(prior.state().pi0, 0.999); // a fixed pi0 comes back exactly as given
   assert.equal(m.layers[0]!.losses.length, lossCounts[0]! + 1);
   assert.ok((m.layers[0] as unknown as { kernelRegularizer: unknown }).kernelRegularizer instanceof GaussianMixtureRegularizer);
   prior.detach();

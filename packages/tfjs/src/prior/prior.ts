@@ -310,6 +310,7 @@ export class GaussianMixturePrior implements PriorBinding {
   /** [means(J), logPrecisions(J), mixingLogits(J), logit(pi0)]. */
   private theta: Float64Array | null = null;
   private zeroIndex = 0;
+  private fixedPi0 = 0.999;
   private lr: Float64Array | null = null;
   private adam: AdamState | null = null;
   private version = 0;
@@ -470,7 +471,8 @@ export class GaussianMixturePrior implements PriorBinding {
       logPrecisions: theta.slice(J, 2 * J),
       mixingLogits,
       zeroIndex: this.zeroIndex,
-      pi0: 1 / (1 + Math.exp(-theta[3 * J]!)),
+      // A fixed pi0 is returned as given (sigmoid(logit(p)) need not be p to the last bit).
+      pi0: this.options.learnPi0 ? 1 / (1 + Math.exp(-theta[3 * J]!)) : this.fixedPi0,
       learnPi0: this.options.learnPi0,
     };
   }
@@ -486,6 +488,7 @@ export class GaussianMixturePrior implements PriorBinding {
     theta.set(state.mixingLogits, 2 * J);
     theta[3 * J] = Math.log(state.pi0) - Math.log1p(-state.pi0);
     this.theta = theta;
+    this.fixedPi0 = state.pi0;
     this.zeroIndex = state.zeroIndex;
     const r = this.options.learningRates;
     const lr = new Float64Array(3 * J + 1);
@@ -542,6 +545,7 @@ export class GaussianMixturePrior implements PriorBinding {
     }
     // The raw vector, not the state: logit(sigmoid(u)) is not always u to the last bit.
     this.theta = Float64Array.from(checkpoint.parameters);
+    this.fixedPi0 = c.pi0;
     this.version++;
     this.adam = { m: Float64Array.from(checkpoint.adam.m), v: Float64Array.from(checkpoint.adam.v), step: checkpoint.adam.step };
   }
