@@ -13,12 +13,12 @@ import type { Attrs, Info, WasmBackend } from './wasm-backend.js';
 /** Options of `registerWasmTrainingKernels`. */
 export interface WasmTrainingKernelsOptions {
   /**
-   * Also replace wasm kernels that exist but are slow for training: `Conv2DBackpropInput` (naive loops -> one
-   * XNNPACK matmul + col2im), `MaxPoolGrad` (-> one JS pass), `BatchMatMul` with transposed operands (naive loops
-   * -> explicit transpose + the XNNPACK path), `Sum` over all leading axes (transpose + sum -> one pass) and
-   * `GatherV2` of whole rows (model.fit's batch slicing; element walk -> one copy per row), `Mean` over all
-   * leading axes (batch-norm moments) and `Tile` (batch-norm gradients; per-element -> block copies).
-   * Default `true`. The replacements compute the same function; other cases delegate to the original kernels.
+   * Also replace wasm kernels that exist but are slow for training (default `true`): `Conv2DBackpropInput` (naive
+   * loops -> an XNNPACK conv or matmul + col2im), `BatchMatMul` with transposed operands (naive loops -> explicit
+   * transpose + the XNNPACK path), `MaxPoolGrad` (-> one JS pass), `Sum` and `Mean` over all leading axes (bias
+   * gradients, batch-norm moments: transpose + reduce -> one pass), `Tile` (batch-norm gradients: per element ->
+   * block copies) and `GatherV2` of whole rows (model.fit's batch slicing: per element -> one copy per row).
+   * The replacements compute the same function; every other case is delegated to the original kernel.
    */
   replaceSlowKernels?: boolean;
 }
