@@ -225,7 +225,7 @@ def decode(b):
         layout = r.u8()
         if layout == 1:
             idx = stream(r, n, K)
-        elif layout == 0:
+        elif layout in (0, 2):
             g = r.u8(); d, m = g & 15, g >> 4
             A = (1 << d) + (32 - d) * (1 << m)
             tokens = stream(r, t["nonZeros"], A)
@@ -240,7 +240,11 @@ def decode(b):
                     gap = ((1 << m) + (u & ((1 << m) - 1))) * (1 << (e - m)) + extra.read(e - m)
                 p += gap + 1
                 if p >= n: raise Bad("gap past the end")
-                idx[p] = s + (1 if s >= z else 0)
+                # layout 2 scans the last axis outermost: position p is element (p mod rows) * cols + p div rows
+                cols = t["shape"][-1] if t["shape"] else 1
+                rows = n // cols if cols else 0
+                el = p if layout == 0 else (p % rows) * cols + p // rows
+                idx[el] = s + (1 if s >= z else 0)
             extra.close()
         else:
             raise Bad("layout")

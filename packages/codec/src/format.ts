@@ -54,8 +54,13 @@ const MAX_MANTISSA_BITS = 3;
 
 const LAYOUT_GAPS = 0;
 const LAYOUT_DENSE = 1;
+/** Gaps counted in last-axis-major order: for a dense kernel `[in, out]`, unit by unit. */
+const LAYOUT_GAPS_LAST_AXIS = 2;
 const FLOAT_RAW = 0;
 const FLOAT_PLANES = 1;
+
+/** How a quantized tensor's record stores its indices (see `QuantizedTensorStats.layout`). */
+export type QuantizedLayout = 'gaps' | 'gaps-last-axis' | 'dense';
 
 /** Statistics of one quantized tensor's record. */
 export interface QuantizedTensorStats {
@@ -65,8 +70,12 @@ export interface QuantizedTensorStats {
   elements: number;
   /** Elements whose index is not the codebook's zero index. */
   nonZeros: number;
-  /** `gaps`: positions as gap tokens + extra bits, then the non-zero indices; `dense`: every element's index coded. */
-  layout: 'gaps' | 'dense';
+  /**
+   * `gaps`: positions as gap tokens + extra bits in row-major order, then the non-zero indices;
+   * `gaps-last-axis`: the same, scanning the last axis outermost (a dense kernel unit by unit);
+   * `dense`: every element's index coded.
+   */
+  layout: QuantizedLayout;
   /** Bytes of the tensor's record in the data section. */
   bytes: number;
   /** Gap token parameters (`gaps` layout): gaps below 2^direct are tokens, longer gaps keep `mantissa` bits in the token. */
@@ -128,7 +137,7 @@ export interface SwsInfo {
   /** Codebooks, with their values. */
   codebooks: { name: string; size: number; zeroIndex: number; values: Float32Array }[];
   /** Quantized tensors. */
-  quantized: { name: string; shape: number[]; codebook: string; elements: number; nonZeros: number; bytes: number; layout: 'gaps' | 'dense' }[];
+  quantized: { name: string; shape: number[]; codebook: string; elements: number; nonZeros: number; bytes: number; layout: QuantizedLayout }[];
   /** Float tensors. */
   float: { name: string; shape: number[]; elements: number; bytes: number; layout: 'raw' | 'planes' }[];
 }
@@ -177,10 +186,12 @@ function gapTokens(gaps: Uint32Array, d: number, m: number): { tokens: Uint32Arr
   return { tokens, extraBits };
 }
 
-/** Picks (d, m) minimising the estimated size: token entropy + a table estimate + extra bits. */
-function chooseGapParams(gaps: Uint32Array): { d: number; m: number } {
-  let best = { d: 0, m: 0 };
-  let bestBits = Infinity;
+/**
+ * Candidate (d, m) pairs, best first by estimated size: token entropy + extra bits + a rough table
+ * cost. The caller encodes the first few for real: tables and rounding decide between close ones.
+ */
+function rankGapParams(gaps: Uint32Array): { d: number; m: number }[] {
+  const ranked: { d: number; m: number; bits: number }[] = [];
   for (let d = 0; d <= MAX_DIRECT_BITS; d++) {
     for (let m = 0; m <= Math.min(d, MAX_MANTISSA_BITS); m++) {
       const { tokens, extraBits } = gapTokens(gaps, d, m);
@@ -188,14 +199,77 @@ function chooseGapParams(gaps: Uint32Array): { d: number; m: number } {
       for (const t of tokens) counts[t]!++;
       let used = 0;
       for (const c of counts) if (c > 0) used++;
-      const bits = entropyBits(counts) + extraBits + used * 12;
-      if (bits < bestBits) {
-        bestBits = bits;
-        best = { d, m };
-      }
+      ranked.push({ d, m, bits: entropyBits(counts) + extraBits + used * 12 });
     }
   }
-  return best;
+  return ranked.sort((x, y) => x.bits - y.bits || x.d - y.d || x.m - y.m);
+}
+
+/** Token stream and extra bits of `gaps` with parameters (d, m). */
+function encodeGapTokens(gaps: Uint32Array, d: number, m: number): { bytes: Uint8Array; tokens: StreamStats; extraBytes: number } {
+  const w = new ByteWriter();
+  w.u8(d | (m << 4));
+  const tokens = encodeStream(gapTokens(gaps, d, m).tokens, tokenAlphabet(d, m), w);
+  const extra = new BitWriter();
+  for (let i = 0; i < gaps.length; i++) {
+    const v = gaps[i]!;
+    if (v < 2 ** d) continue;
+    const nb = bitLength(v) - 1 - m;
+    extra.writeLong(v % 2 ** nb, nb);
+  }
+  const extraBytes = extra.finish();
+  w.bytes(extraBytes);
+  return { bytes: w.finish(), tokens, extraBytes: extraBytes.length };
+}
+
+/** Rows and columns of the scan: last-axis-major order reads element `r * cols + c` at position `c * rows + r`. */
+function scanShape(shape: readonly number[]): { rows: number; cols: number } {
+  const cols = shape.length === 0 ? 1 : shape[shape.length - 1]!;
+  return { rows: cols === 0 ? 0 : shapeSize(shape) / cols, cols };
+}
+
+/** The gaps record of one scan order: gap tokens, extra bits, non-zero indices. */
+function encodeGaps(t: QuantizedTensor, cb: Codebook, nonZeros: number, lastAxis: boolean): { bytes: Uint8Array; stats: Omit<QuantizedTensorStats, 'name' | 'elements' | 'nonZeros' | 'bytes'> } {
+  const n = t.indices.length;
+  const z = cb.zeroIndex;
+  const { rows, cols } = scanShape(t.shape);
+  const gaps = new Uint32Array(nonZeros);
+  const syms = new Uint16Array(nonZeros);
+  let prev = -1;
+  let j = 0;
+  for (let p = 0; p < n; p++) {
+    const s = t.indices[lastAxis ? (p % rows) * cols + Math.floor(p / rows) : p]!;
+    if (s === z) continue;
+    gaps[j] = p - prev - 1;
+    syms[j] = s > z ? s - 1 : s;
+    prev = p;
+    j++;
+  }
+  let best: (ReturnType<typeof encodeGapTokens> & { d: number; m: number }) | null = null;
+  for (const { d, m } of rankGapParams(gaps).slice(0, 6)) {
+    const c = encodeGapTokens(gaps, d, m);
+    if (best === null || c.bytes.length < best.bytes.length) best = { ...c, d, m };
+  }
+  const { d, m } = best!;
+  const gw = new ByteWriter();
+  gw.u8(lastAxis ? LAYOUT_GAPS_LAST_AXIS : LAYOUT_GAPS);
+  gw.bytes(best!.bytes);
+  const tokenStats = best!.tokens;
+  const extraBytes = { length: best!.extraBytes };
+  const indexStats = encodeStream(syms, cb.values.length - 1, gw);
+  const gapCounts = new Map<number, number>();
+  for (const v of gaps) gapCounts.set(v, (gapCounts.get(v) ?? 0) + 1);
+  return {
+    bytes: gw.finish(),
+    stats: {
+      layout: lastAxis ? 'gaps-last-axis' : 'gaps',
+      gapParams: { direct: d, mantissa: m },
+      gapTokens: tokenStats,
+      gapExtraBytes: extraBytes.length,
+      gapEntropyBits: entropyBits([...gapCounts.values()]),
+      indices: indexStats,
+    },
+  };
 }
 
 function encodeQuantized(t: QuantizedTensor, cb: Codebook, out: ByteWriter): QuantizedTensorStats {
@@ -203,62 +277,21 @@ function encodeQuantized(t: QuantizedTensor, cb: Codebook, out: ByteWriter): Qua
   const z = cb.zeroIndex;
   let nonZeros = 0;
   for (let i = 0; i < n; i++) if (t.indices[i] !== z) nonZeros++;
+  const base = { name: t.name, elements: n, nonZeros };
 
-  // Layout "gaps": positions of the non-zeros as gaps, then their indices with the zero index removed.
-  const gaps = new Uint32Array(nonZeros);
-  const syms = new Uint16Array(nonZeros);
-  let prev = -1;
-  let j = 0;
-  for (let i = 0; i < n; i++) {
-    const s = t.indices[i]!;
-    if (s === z) continue;
-    gaps[j] = i - prev - 1;
-    syms[j] = s > z ? s - 1 : s;
-    prev = i;
-    j++;
-  }
-  const { d, m } = chooseGapParams(gaps);
-  const { tokens } = gapTokens(gaps, d, m);
-  const gw = new ByteWriter();
-  gw.u8(LAYOUT_GAPS);
-  gw.u8(d | (m << 4));
-  const tokenStats = encodeStream(tokens, tokenAlphabet(d, m), gw);
-  const extra = new BitWriter();
-  for (let i = 0; i < nonZeros; i++) {
-    const v = gaps[i]!;
-    if (v < 2 ** d) continue;
-    const nb = bitLength(v) - 1 - m;
-    extra.writeLong(v % 2 ** nb, nb);
-  }
-  const extraBytes = extra.finish();
-  gw.bytes(extraBytes);
-  const gapExtraBytes = extraBytes.length;
-  const indexStats = encodeStream(syms, cb.values.length - 1, gw);
-  const gapCounts = new Map<number, number>();
-  for (const v of gaps) gapCounts.set(v, (gapCounts.get(v) ?? 0) + 1);
-
-  // Layout "dense": every element's index, zero included, as one stream.
+  // Candidates: gaps in row-major order, gaps in last-axis-major order (when that is a different
+  // order), every element's index in one stream. The smallest wins; ties keep the earlier.
+  const candidates: { bytes: Uint8Array; stats: Omit<QuantizedTensorStats, 'name' | 'elements' | 'nonZeros' | 'bytes'> }[] = [encodeGaps(t, cb, nonZeros, false)];
+  const { rows, cols } = scanShape(t.shape);
+  if (rows > 1 && cols > 1) candidates.push(encodeGaps(t, cb, nonZeros, true));
   const dw = new ByteWriter();
   dw.u8(LAYOUT_DENSE);
-  const denseStats = encodeStream(t.indices, cb.values.length, dw);
-
-  if (dw.length < gw.length) {
-    out.bytes(dw.peek());
-    return { name: t.name, elements: n, nonZeros, layout: 'dense', bytes: dw.length, symbols: denseStats };
-  }
-  out.bytes(gw.peek());
-  return {
-    name: t.name,
-    elements: n,
-    nonZeros,
-    layout: 'gaps',
-    bytes: gw.length,
-    gapParams: { direct: d, mantissa: m },
-    gapTokens: tokenStats,
-    gapExtraBytes,
-    gapEntropyBits: entropyBits([...gapCounts.values()]),
-    indices: indexStats,
-  };
+  const symbols = encodeStream(t.indices, cb.values.length, dw);
+  candidates.push({ bytes: dw.finish(), stats: { layout: 'dense', symbols } });
+  let best = candidates[0]!;
+  for (const c of candidates) if (c.bytes.length < best.bytes.length) best = c;
+  out.bytes(best.bytes);
+  return { ...base, bytes: best.bytes.length, ...best.stats };
 }
 
 function encodeFloat(t: FloatTensor, out: ByteWriter): FloatTensorStats {
@@ -548,6 +581,37 @@ function placeNonZeros(indices: Uint16Array, tokens: Uint16Array, syms: Uint16Ar
   return -1;
 }
 
+/** `placeNonZeros` for the last-axis-major scan: scan position `p` is element `(p mod rows) * cols + floor(p / rows)`. */
+function placeNonZerosLastAxis(indices: Uint16Array, tokens: Uint16Array, syms: Uint16Array, base: Float64Array, bits: Uint8Array, extra: Uint8Array, z: number, rows: number, cols: number): number {
+  const size = indices.length;
+  const nz = tokens.length;
+  let pos = -1;
+  let bit = 0;
+  for (let i = 0; i < nz; i++) {
+    const t = tokens[i]!;
+    const nb = bits[t]!;
+    let p = bit >>> 3;
+    const window = (extra[p]! | (extra[p + 1]! << 8) | (extra[p + 2]! << 16)) >>> (bit & 7);
+    let gap = base[t]!;
+    if (nb <= 16) {
+      gap += window & ((1 << nb) - 1);
+      bit += nb;
+    } else {
+      gap += window & 0xffff;
+      bit += 16;
+      p = bit >>> 3;
+      gap += (((extra[p]! | (extra[p + 1]! << 8) | (extra[p + 2]! << 16)) >>> (bit & 7)) & ((1 << (nb - 16)) - 1)) * 65536;
+      bit += nb - 16;
+    }
+    pos += gap + 1;
+    if (pos >= size) return i;
+    const c = Math.floor(pos / rows);
+    const s = syms[i]!;
+    indices[(pos - c * rows) * cols + c] = s >= z ? s + 1 : s;
+  }
+  return -1;
+}
+
 /** Number of elements of `indices` other than `z`. */
 function countNonZeros(indices: Uint16Array, z: number): number {
   let nz = 0;
@@ -569,7 +633,7 @@ function decodeQuantized(r: ByteReader, e: Head['quantized'][number], cb: Codebo
     if (nz !== e.nonZeros) r.fail(`${field}.nonZeros`, `head says ${e.nonZeros} non-zeros, the data has ${nz}`);
     return indices;
   }
-  if (layout !== LAYOUT_GAPS) r.fail(`${field}.layout`, `unknown layout ${layout}`);
+  if (layout !== LAYOUT_GAPS && layout !== LAYOUT_GAPS_LAST_AXIS) r.fail(`${field}.layout`, `unknown layout ${layout}`);
   const params = r.u8(`${field}.gapParams`);
   const d = params & 15;
   const m = params >>> 4;
@@ -603,7 +667,8 @@ function decodeQuantized(r: ByteReader, e: Head['quantized'][number], cb: Codebo
   if (nz > 0 && k < 2) r.fail(`${field}.nonZeros`, `${nz} non-zeros but codebook "${cb.name}" has only the zero value`);
   decodeStream(r, nz, k - 1, syms, `${field}.indices`);
   if (z !== 0) indices.fill(z);
-  const failedAt = placeNonZeros(indices, tokens, syms, base, bits, extra, z);
+  const { rows, cols } = scanShape(e.shape);
+  const failedAt = layout === LAYOUT_GAPS ? placeNonZeros(indices, tokens, syms, base, bits, extra, z) : placeNonZerosLastAxis(indices, tokens, syms, base, bits, extra, z, rows, cols);
   if (failedAt >= 0) r.fail(`${field}.gapTokens`, `non-zero ${failedAt} lands past the ${e.size} elements`);
   // Exactly the extra bits the tokens call for, with zero padding.
   if (extraBits % 8 !== 0 && extra[extraBytes - 1]! >>> (extraBits % 8) !== 0) r.fail(`${field}.gapExtra`, 'non-zero padding bits');
@@ -744,7 +809,7 @@ export function inspect(bytes: Uint8Array, options?: DecodeOptions): SwsInfo {
       elements: e.size,
       nonZeros: e.nonZeros,
       bytes: e.bytes,
-      layout: layoutAt(e.bytes) === LAYOUT_DENSE ? 'dense' : 'gaps',
+      layout: (['gaps', 'dense', 'gaps-last-axis'] as const)[layoutAt(e.bytes)] ?? 'gaps',
     })),
     float: head.float.map((e) => ({ name: e.name, shape: e.shape, elements: e.size, bytes: e.bytes, layout: layoutAt(e.bytes) === FLOAT_PLANES ? 'planes' : 'raw' })),
   };

@@ -12,6 +12,7 @@ export {
   type SwsInfo,
   type SwsEncodeStats,
   type QuantizedTensorStats,
+  type QuantizedLayout,
   type FloatTensorStats,
 } from './format.js';
 export { type StreamStats, type StreamMethodName } from './stream.js';

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { crc32, encode } from './index.js';
-import { modelArb } from './test-utils/arbitraries.js';
+import { crc32, encode, encodeWithStats } from './index.js';
+import { modelArb, modelFromSpec } from './test-utils/arbitraries.js';
 import { syntheticLenet300 } from './test-utils/lenet.js';
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
@@ -18,7 +18,12 @@ const bytesOf = (a: Uint16Array | Float32Array): Uint8Array => new Uint8Array(a.
 test('an independent Python decoder written from docs/format.md agrees', { skip: hasPython ? false : 'python3 not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sws-py-'));
   try {
-    const models = [syntheticLenet300(2), ...fc.sample(modelArb, { numRuns: 25, seed: 42 })];
+    // A kernel with whole live units (columns): stored in the last-axis-major gaps layout.
+    const columns = modelFromSpec({ inputWidth: 64, layers: [{ units: 16, pattern: 'zeros', density: 0, bias: true, quantized: true, codebook: 0 }], codebookSizes: [9], seed: 1, name: null, metadata: null });
+    const k = columns.quantized[0]!;
+    for (let i = 0; i < 64; i++) for (const c of [3, 9]) k.indices[i * 16 + c] = (i % 8 >= columns.codebooks[0]!.zeroIndex ? (i % 8) + 1 : i % 8);
+    assert.equal(encodeWithStats(columns).stats.quantized[0]!.layout, 'gaps-last-axis');
+    const models = [syntheticLenet300(2), columns, ...fc.sample(modelArb, { numRuns: 25, seed: 42 })];
     for (const [i, m] of models.entries()) {
       const file = join(dir, `m${i}.sws`);
       writeFileSync(file, encode(m));
