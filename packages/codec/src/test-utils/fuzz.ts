@@ -42,6 +42,12 @@ export function fuzzCorpus(): { model: CompressedModel; bytes: Uint8Array }[] {
     modelFromSpec({ inputWidth: 6, layers: [layer(5, 'noZeros'), layer(1, 'ends')], codebookSizes: [3], seed: 5, name: null, metadata: null }),
     modelFromSpec({ inputWidth: 64, layers: [layer(64, 'sparse', 0.5), { units: 8, pattern: 'sparse' as const, density: 0, bias: true, quantized: false, codebook: 0 }], codebookSizes: [9], seed: 2, name: 'dense-layout', metadata: {} }),
   ];
+  // Whole live units (columns): stored in the last-axis-major gaps layout.
+  const columns = modelFromSpec({ inputWidth: 40, layers: [layer(12, 'zeros')], codebookSizes: [7], seed: 9, name: 'columns', metadata: null });
+  const kernel = columns.quantized[0]!;
+  const zi = columns.codebooks[0]!.zeroIndex;
+  for (let i = 0; i < 40; i++) for (const c of [2, 7, 8]) kernel.indices[i * 12 + c] = zi === 0 ? 1 + (i % 6) : (i % 6) >= zi ? (i % 6) + 1 : i % 6;
+  models.push(columns);
   return models.map((model) => ({ model, bytes: encode(model) }));
 }
 
