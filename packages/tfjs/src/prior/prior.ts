@@ -5,7 +5,7 @@
 //   1. tfjs' train function evaluates loss = mean CE(batch) + sum over covered tensors of the regularizer
 //      penalty (tau_t / N) * (-sum_i log p(w_i | theta_t)); the first covered tensor also carries
 //      (tau_t / N) * (-log p(theta_t)) (the hyper-priors, constant in w). The regularizer's forward pass reads
-//      the weights (dataSync), computes the penalty, its weight gradient and the mixture sums in plain JS
+//      the weights (in place on wasm, else dataSync), computes the penalty, its weight gradient and the mixture sums in plain JS
 //      (prior/fast.ts) and hands tfjs the weight gradient through tf.customGrad.
 //   2. The model's optimizer steps the weights with d loss / d w (CE + penalty), as for any regularizer.
 //   3. The callback's onBatchEnd steps the mixture with its own Adam (one learning rate per group) along
