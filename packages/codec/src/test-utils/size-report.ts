@@ -18,9 +18,11 @@ export interface StreamRow {
   overhead: number;
   /** `(tableBytes + payloadBytes) / (entropyBytes + tableBytes) - 1`: the issue's "within 2% of its entropy plus its table". */
   overheadWithTable: number;
+  /** Payload against the entropy of what is actually entropy coded (for positions: gap tokens, plus the raw extra bits). */
+  coderOverhead: number;
 }
 
-function row(tensor: string, stream: StreamRow['stream'], method: string, entropyBytes: number, tableBytes: number, payloadBytes: number): StreamRow {
+function row(tensor: string, stream: StreamRow['stream'], method: string, entropyBytes: number, tableBytes: number, payloadBytes: number, codedEntropyBytes = entropyBytes): StreamRow {
   return {
     tensor,
     stream,
@@ -30,6 +32,7 @@ function row(tensor: string, stream: StreamRow['stream'], method: string, entrop
     payloadBytes,
     overhead: entropyBytes === 0 ? 0 : payloadBytes / entropyBytes - 1,
     overheadWithTable: (tableBytes + payloadBytes) / (entropyBytes + tableBytes) - 1,
+    coderOverhead: codedEntropyBytes === 0 ? 0 : payloadBytes / codedEntropyBytes - 1,
   };
 }
 
@@ -45,7 +48,7 @@ export function streamRows(stats: SwsEncodeStats): StreamRow[] {
     const g = q.gapTokens!;
     const payload = g.payloadBytes + q.gapExtraBytes!;
     const gapEntropy = q.gapEntropyBits! / 8;
-    rows.push(row(q.name, 'positions', g.method, gapEntropy, g.tableBytes + 1, payload));
+    rows.push(row(q.name, 'positions', g.method, gapEntropy, g.tableBytes + 1, payload, g.entropyBits / 8 + q.gapExtraBytes!));
     const s = q.indices!;
     rows.push(row(q.name, 'indices', s.method, s.entropyBits / 8, s.tableBytes, s.payloadBytes));
   }
