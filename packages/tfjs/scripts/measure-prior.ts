@@ -1,14 +1,17 @@
 // Quick measurement: LeNet-300-100 model.fit samples/s on a tfjs backend with and without the mixture prior.
-// Run: node --conditions=@softweight/source --import tsx packages/tfjs/scripts/measure-prior.ts [wasm|cpu] [batches] [rounds]
+// Run: node --conditions=@softweight/source --import tsx packages/tfjs/scripts/measure-prior.ts [wasm|cpu] [batches] [rounds] [fast]
+// (`fast`: register the package's wasm training kernels first, as bench/tfjs-prior-overhead.ts does)
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { GaussianMixturePrior } from '../src/index.js';
+import { GaussianMixturePrior, registerWasmTrainingKernels } from '../src/index.js';
 
 const backend = process.argv[2] ?? 'wasm';
 const batches = Number(process.argv[3] ?? 30);
 const batchSize = 128;
 await tf.setBackend(backend);
 await tf.ready();
+const fastKernels = process.argv[5] === 'fast';
+if (fastKernels && backend === 'wasm') registerWasmTrainingKernels();
 
 function lenet300(): tf.Sequential {
   const m = tf.sequential();
@@ -65,7 +68,7 @@ console.table(
 );
 const wall = summary('wall');
 const cpu = summary('cpu');
-console.log(`backend ${backend}, batch ${batchSize}, LeNet-300-100 (median of ${rounds} interleaved epochs of ${batches} batches):`);
+console.log(`backend ${backend}${fastKernels ? ' + fast training kernels' : ''}, batch ${batchSize}, LeNet-300-100 (median of ${rounds} interleaved epochs of ${batches} batches):`);
 console.log(`  wall: without ${wall.without.toFixed(0)} samples/s, with prior ${wall.with.toFixed(0)}, ratio ${wall.ratio.toFixed(3)}`);
 console.log(`  cpu:  without ${cpu.without.toFixed(0)} samples/cpu-s, with prior ${cpu.with.toFixed(0)}, ratio ${cpu.ratio.toFixed(3)}`);
-console.log('BENCH_JSON ' + JSON.stringify({ bench: 'prior-quick', backend, batchSize, batches, rounds, wall, cpu, tensors: tf.memory().numTensors }));
+console.log('BENCH_JSON ' + JSON.stringify({ bench: 'prior-quick', backend, fastKernels, batchSize, batches, rounds, wall, cpu, tensors: tf.memory().numTensors }));
