@@ -96,3 +96,13 @@ test('decode reads from any Uint8Array view (Node Buffers from a pool, odd byte 
   assert.deepStrictEqual(decode(Buffer.from(bytes)), m);
   assert.deepStrictEqual(inspect(padded.subarray(3)).fileBytes, bytes.length);
 });
+
+test('round trip: more distinct indices in one tensor than rANS can code (> 2^15 used symbols)', () => {
+  const m = modelFromSpec(spec(256, [layer(200, 'zeros', { bias: false })], [65536]));
+  const k = m.quantized[0]!;
+  const z = m.codebooks[0]!.zeroIndex;
+  for (let i = 0; i < k.indices.length; i++) k.indices[i] = i >= z ? i + 1 : i; // 51200 distinct indices
+  const { bytes, stats } = encodeWithStats(m);
+  assert.notEqual(stats.quantized[0]!.layout === 'dense' ? stats.quantized[0]!.symbols!.method : stats.quantized[0]!.indices!.method, 'rans');
+  assert.deepStrictEqual(decode(bytes), m);
+});

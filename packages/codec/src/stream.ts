@@ -166,8 +166,8 @@ export function encodeStream(symbols: ArrayLike<number>, alphabet: number, out: 
     huffmanEncode(symbols, lengths, bw);
     candidates.push({ method: StreamMethod.huffman, body: bw.finish(), tableBytes: tableBits / 8 });
   }
-  // rANS: table bits padded to a byte, then the payload
-  {
+  // rANS: table bits padded to a byte, then the payload (needs 2^P >= used symbols, P <= 15)
+  if (used.length <= 2 ** MAX_RANS_PRECISION) {
     const { table, payload } = chooseRans(symbols, counts, used);
     const body = new Uint8Array(table.length + payload.length);
     body.set(table);
