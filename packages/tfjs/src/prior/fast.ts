@@ -229,6 +229,14 @@ function canonicalGrid(min: number, max: number, out: Float64Array): void {
   out[1] = Math.ceil(max / q) * q;
 }
 
+let scratchBuffer = new Float64Array(0);
+
+/** A reusable Float64Array of at least `size` entries (contents undefined): the table's per-node scratch. */
+function scratch(size: number): Float64Array {
+  if (scratchBuffer.length < size) scratchBuffer = new Float64Array(Math.max(size, 2 * scratchBuffer.length));
+  return scratchBuffer;
+}
+
 function nanError(): PriorError {
   return new PriorError('weights', 'contain a NaN or infinite value; the prior needs finite weights (check the learning rate)');
 }
@@ -409,6 +417,10 @@ function tableTerms(
   const nodeF = new Float64Array(nodes);
   const nodeG = new Float64Array(nodes);
   const nodeG2 = new Float64Array(nodes);
+  // exp(a_j - max) of every node and kept component, and their sum: step 5 reuses them instead of
+  // calling exp again (exp is most of the table's cost).
+  const R = scratch(nodes * J);
+  const E = new Float64Array(nodes);
   for (let k = 0; k < nodes; k++) {
     const c = Math.min(Math.floor(k / m), NC - 1);
     const x = lo + k * h;
@@ -425,14 +437,17 @@ function tableTerms(
     let e = 0;
     let gs = 0;
     let g2s = 0;
+    const base = k * J;
     for (let q = r0; q < r1; q++) {
       const j = rel[q]!;
       const ex = Math.exp(a[j]! - max);
+      R[base + j] = ex;
       const s = -precisions[j]! * (x - means[j]!);
       e += ex;
       gs += ex * s;
       g2s += ex * (s * s - precisions[j]!);
     }
+    E[k] = e;
     const g = gs / e;
     nodeF[k] = max + Math.log(e);
     nodeG[k] = g;
@@ -497,25 +512,11 @@ function tableTerms(
     const x = lo + k * h;
     const r0 = relStart[c]!;
     const r1 = relStart[c + 1]!;
-    let max = -Infinity;
+    const base = k * J;
+    const inv = 1 / E[k]!;
     for (let q = r0; q < r1; q++) {
       const j = rel[q]!;
-      const d = x - means[j]!;
-      const v = logNorm[j]! - 0.5 * precisions[j]! * d * d;
-      a[j] = v;
-      if (v > max) max = v;
-    }
-    let e = 0;
-    for (let q = r0; q < r1; q++) {
-      const j = rel[q]!;
-      const ex = Math.exp(a[j]! - max);
-      a[j] = ex;
-      e += ex;
-    }
-    const inv = 1 / e;
-    for (let q = r0; q < r1; q++) {
-      const j = rel[q]!;
-      const r = a[j]! * inv;
+      const r = R[base + j]! * inv;
       if (r === 0) continue;
       const lam = precisions[j]!;
       const d = x - means[j]!;
