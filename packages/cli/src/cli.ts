@@ -8,6 +8,7 @@ import { evalCommand, type EvalOptions } from './commands/eval.js';
 import { formatInspect, inspectCommand } from './commands/inspect.js';
 import { exportCommand, type ExportOptions } from './commands/export.js';
 import { demo, type DemoOptions } from './commands/demo.js';
+import { figuresCommand } from './commands/figures.js';
 
 interface GlobalOptions {
   json?: boolean;
@@ -147,6 +148,18 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
       withOut(async (out) => {
         const r = await demo(opts, out);
         printResult(out, r, (x: typeof r) => `${summaryTable(x)}\n\noutputs in ${x.out}`);
+      }),
+    );
+  program
+    .command('figures')
+    .description('re-render Figures 1 and 3 of a compress run from its last checkpoint (also mid-run)')
+    .argument('<run-dir>', 'the --out directory of softweight compress')
+    .option('--points <n>', 'weights in the scatter (default 1500)')
+    .addOption(backendOption())
+    .action((dir: string, opts: { backend: string; points?: string }) =>
+      withOut(async (out) => {
+        const r = await figuresCommand(dir, opts);
+        printResult(out, r, (x: typeof r) => `figures of epoch ${x.epoch}: ${x.files.join(', ')}`);
       }),
     );
   void globals;

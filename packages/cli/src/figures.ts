@@ -97,17 +97,28 @@ export async function figure3Dynamics(history: MixtureSnapshot[]): Promise<strin
   });
 }
 
-/** Figure 3 (right): initial vs final weight value (a random subsample), with the final components' ±2 std bands. */
-export async function figure3Scatter(initial: Float32Array, final: Float32Array, mixture: MixtureSnapshot, maxPoints = 4000, seed = 7): Promise<string> {
+/**
+ * Figure 3 (right): initial vs final weight value with the final components' ±2 std bands. A subsample keeps the
+ * SVG small: up to `maxPoints` weights, two thirds drawn from those that ended away from zero (the clusters the
+ * figure is about), one third from all weights.
+ */
+export async function figure3Scatter(initial: Float32Array, final: Float32Array, mixture: MixtureSnapshot, maxPoints = 1500, seed = 7): Promise<string> {
   const n = Math.min(initial.length, final.length);
   const rand = mulberry32(seed);
-  const take = Math.min(n, maxPoints);
-  const points: Array<{ initial: number; final: number }> = [];
-  // Sample with replacement-free stride jitter: cheap and covers the whole tensor.
-  for (let k = 0; k < take; k++) {
-    const i = Math.min(n - 1, Math.floor(((k + rand()) * n) / take));
-    points.push({ initial: Number((initial[i] ?? 0).toPrecision(4)), final: Number((final[i] ?? 0).toPrecision(4)) });
-  }
+  const zeroSigma = mixture.sigmas[0] ?? 0.01;
+  const away: number[] = [];
+  for (let i = 0; i < n; i++) if (Math.abs(final[i] ?? 0) > 3 * zeroSigma) away.push(i);
+  const pick = (pool: ArrayLike<number> | null, count: number, out: number[]) => {
+    const size = pool ? pool.length : n;
+    for (let k = 0; k < Math.min(count, size); k++) {
+      const j = Math.min(size - 1, Math.floor(((k + rand()) * size) / Math.min(count, size)));
+      out.push(pool ? (pool[j] as number) : j);
+    }
+  };
+  const chosen: number[] = [];
+  pick(away, Math.round((2 * maxPoints) / 3), chosen);
+  pick(null, maxPoints - chosen.length, chosen);
+  const points = chosen.map((i) => ({ initial: Number((initial[i] ?? 0).toPrecision(3)), final: Number((final[i] ?? 0).toPrecision(3)) }));
   let lo = Infinity;
   let hi = -Infinity;
   for (const p of points) {
@@ -119,7 +130,7 @@ export async function figure3Scatter(initial: Float32Array, final: Float32Array,
     .filter((b) => b.pi > 1e-6);
   return renderSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Initial vs final weights with the final components (± 2 std)',
+    title: `Pretrained vs retrained weights (${points.length} of ${n}) with the final components (± 2 std)`,
     width: 420,
     height: 420,
     layer: [
