@@ -34,12 +34,18 @@ export function normalizeFrequencies(counts: ArrayLike<number>, precision: numbe
     sum += k;
   }
   // Take back the slots the max(1, .) floor added from the symbols that lose the least.
+  // Several slots per symbol and pass when the excess is large, so a pass count stays logarithmic
+  // even when one frequent symbol has to pay for thousands of rare ones.
   while (sum > total) {
     const loss = (s: number): number => counts[s]! * Math.log2(freq[s]! / (freq[s]! - 1));
     const order = used.filter((s) => freq[s]! > 1).sort((a, b) => loss(a) - loss(b) || a - b);
-    const k = Math.min(sum - total, order.length);
-    for (let i = 0; i < k; i++) freq[order[i]!]!--;
-    sum -= k;
+    const step = Math.max(1, Math.floor((sum - total) / order.length));
+    for (const s of order) {
+      const take = Math.min(step, freq[s]! - 1, sum - total);
+      freq[s]! -= take;
+      sum -= take;
+      if (sum === total) break;
+    }
   }
   return freq;
 }
