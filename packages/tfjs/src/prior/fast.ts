@@ -3,8 +3,8 @@
 // Why a table: for a fixed mixture, log p(w) and d log p/dw are one smooth function of the weight's value, and
 // the mixture gradients are sums over weights of smooth functions of w. So per call (per tensor and step) we
 //   1. split [min w, max w] into NC coarse cells; per cell keep only the components that can matter there
-//      (upper bound of the log-joint within CUT = 40 nats of a lower bound of the best one: the dropped ones
-//      have responsibility < e^-40 everywhere in the cell);
+//      (upper bound of the log-joint within CUT = 30 nats of a lower bound of the best one: the dropped ones
+//      have responsibility < e^-30 (1e-13) everywhere in the cell);
 //   2. choose one uniform fine spacing h so that on every sub-cell each log-odds a_j(w) - a_k(w) between two
 //      kept components changes by at most THETA: h * max|a_j' - a_k'| <= THETA (a_j' = -lambda_j (w - mu_j) is
 //      linear, so its spread over a cell is attained at the cell's ends). The spacing adapts to the sharpest
@@ -32,7 +32,7 @@ import { PriorError } from './errors.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 /** Components more than this many nats below the best one over a whole cell are dropped there. */
-const CUT = 40;
+const CUT = 30;
 /** Largest log-odds change allowed across one sub-cell. */
 const THETA = 0.5;
 /** A coarse cell needing more sub-cells than this is computed exactly, weight by weight (caps the grid at 256 x 256). */
