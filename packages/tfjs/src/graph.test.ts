@@ -157,6 +157,19 @@ test('channelsFirst layers are rejected with a clear reason', () => {
   model.dispose();
 });
 
+test('a dilated DepthwiseConv2D is rejected, since tfjs-layers runs it undilated', () => {
+  const model = tf.sequential({
+    layers: [tf.layers.depthwiseConv2d({ name: 'dw', inputShape: [9, 9, 2], kernelSize: 3, dilationRate: 2 })],
+  });
+  assert.throws(() => toGraph(model), (err: unknown) => {
+    assert.ok(err instanceof UnsupportedLayerError);
+    assert.deepEqual(err.layers.map((l) => l.name), ['dw']);
+    assert.match(err.message, /dilationRate \[2, 2\]/);
+    return true;
+  });
+  model.dispose();
+});
+
 test('a model input without a fixed shape is a GraphValidationError naming it', () => {
   const input = tf.input({ name: 'free', shape: [null, 3] as unknown as number[] });
   const out = tf.layers.globalAveragePooling1d({ name: 'g' }).apply(input) as tf.SymbolicTensor;

@@ -117,13 +117,18 @@ function nodeOf(layer: tf.layers.Layer, inputs: string[], inShape: (number | nul
       const kernel = w(kind === 'Conv2D' ? 'kernel' : 'depthwise_kernel');
       if (activation === null || padding === null) return null;
       if (kernel === undefined) return problems.add(layer, 'no kernel');
+      const dilation = pair(config['dilationRate'] ?? 1);
+      // tfjs-layers 4.x DepthwiseConv2D ignores dilationRate when it runs, so a dilated graph would not match the model.
+      if (kind === 'DepthwiseConv2D' && (dilation[0] !== 1 || dilation[1] !== 1)) {
+        return problems.add(layer, `dilationRate [${dilation.join(', ')}]: tfjs-layers ignores it for DepthwiseConv2D, so the exported graph could not match the model`);
+      }
       const common = {
         name,
         inputs,
         kernelSize: pair(config['kernelSize']),
         strides: pair(config['strides']),
         padding,
-        dilation: pair(config['dilationRate'] ?? 1),
+        dilation,
         kernel,
         bias: w('bias'),
         activation,
