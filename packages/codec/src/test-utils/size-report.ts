@@ -18,7 +18,9 @@ export interface StreamRow {
   overhead: number;
   /** `(tableBytes + payloadBytes) / (entropyBytes + tableBytes) - 1`: the issue's "within 2% of its entropy plus its table". */
   overheadWithTable: number;
-  /** Payload against the entropy of what is actually entropy coded (for positions: gap tokens, plus the raw extra bits). */
+  /** Entropy of what is actually entropy coded, bytes (for positions: the gap tokens, plus the raw extra bits). */
+  codedEntropyBytes: number;
+  /** `payloadBytes / codedEntropyBytes - 1`: the coder's own loss. */
   coderOverhead: number;
 }
 
@@ -32,6 +34,7 @@ function row(tensor: string, stream: StreamRow['stream'], method: string, entrop
     payloadBytes,
     overhead: entropyBytes === 0 ? 0 : payloadBytes / entropyBytes - 1,
     overheadWithTable: (tableBytes + payloadBytes) / (entropyBytes + tableBytes) - 1,
+    codedEntropyBytes,
     coderOverhead: codedEntropyBytes === 0 ? 0 : payloadBytes / codedEntropyBytes - 1,
   };
 }
