@@ -7,7 +7,8 @@ SW="node packages/cli/dist/bin.js"
 OUT=${OUT:-runs/lenet5-caffe}
 
 pretrain() {
-  $SW pretrain --arch lenet5-caffe --data mnist --epochs 12 --batch-size 128 --lr 1e-3 --seed 1 --out "$OUT/pretrain"
+  $SW pretrain --arch lenet5-caffe --data mnist --epochs 5 --batch-size 128 --lr 1e-3 --seed 1 --out "$OUT/pretrain"
+  $SW pretrain --arch lenet5-caffe --out "$OUT/pretrain" --resume --epochs 7 --lr 1e-4
 }
 
 compress() {
