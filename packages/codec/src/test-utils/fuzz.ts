@@ -1,4 +1,5 @@
 // Mutation fuzzer for .sws decoding: bit flips, byte edits, truncation, insertion, deletion, edited length fields, forged CRCs.
+import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { CompressedModel } from '@softweight/core';
 import { crc32, decode, encode, SwsFormatError } from '../index.js';
@@ -48,7 +49,15 @@ export function fuzzCorpus(): { model: CompressedModel; bytes: Uint8Array }[] {
   const zi = columns.codebooks[0]!.zeroIndex;
   for (let i = 0; i < 40; i++) for (const c of [2, 7, 8]) kernel.indices[i * 12 + c] = zi === 0 ? 1 + (i % 6) : (i % 6) >= zi ? (i % 6) + 1 : i % 6;
   models.push(columns);
-  return models.map((model) => ({ model, bytes: encode(model) }));
+  const corpus = models.map((model) => ({ model, bytes: encode(model) }));
+  // The real LeNet-300-100 fixture, when the tests' files are at hand.
+  try {
+    const bytes = new Uint8Array(readFileSync(new URL('../../test/fixtures/lenet-300-100.sws', import.meta.url)));
+    corpus.push({ model: decode(bytes), bytes });
+  } catch {
+    // not shipped with the package: the synthetic models still cover every layout
+  }
+  return corpus;
 }
 
 /** Byte offsets of every section's id byte (walking the valid framing). */
