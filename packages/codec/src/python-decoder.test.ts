@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { crc32, encode, encodeWithStats } from './index.js';
+import { crc32, decode, encode, encodeWithStats } from './index.js';
 import { modelArb, modelFromSpec } from './test-utils/arbitraries.js';
 import { syntheticLenet300 } from './test-utils/lenet.js';
 
@@ -23,7 +23,8 @@ test('an independent Python decoder written from docs/format.md agrees', { skip:
     const k = columns.quantized[0]!;
     for (let i = 0; i < 64; i++) for (const c of [3, 9]) k.indices[i * 16 + c] = (i % 8 >= columns.codebooks[0]!.zeroIndex ? (i % 8) + 1 : i % 8);
     assert.equal(encodeWithStats(columns).stats.quantized[0]!.layout, 'gaps-last-axis');
-    const models = [syntheticLenet300(2), columns, ...fc.sample(modelArb, { numRuns: 25, seed: 42 })];
+    const real = decode(new Uint8Array(readFileSync(new URL('../test/fixtures/lenet-300-100.sws', import.meta.url))));
+    const models = [real, syntheticLenet300(2), columns, ...fc.sample(modelArb, { numRuns: 25, seed: 42 })];
     for (const [i, m] of models.entries()) {
       const file = join(dir, `m${i}.sws`);
       writeFileSync(file, encode(m));
