@@ -156,7 +156,7 @@ function coveredValues(model: tf.LayersModel, covered: string[]): Float32Array {
 /** Runs `softweight compress`. */
 export async function compress(path: string, opts: CompressOptions, out: Output): Promise<CompressResult> {
   const resume = opts.resume === true;
-  guardOutDir(opts.out, ['model.sws', 'report.json'], resume, opts.force === true);
+  guardOutDir(opts.out, ['model.sws', 'report.json', 'checkpoint'], resume, opts.force === true);
   if (!resume && !existsSync(path)) throw new CliError(`model file not found: ${path}`);
   const backend = await useBackend(opts.backend);
 

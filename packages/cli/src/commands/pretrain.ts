@@ -68,7 +68,7 @@ export interface PretrainResult {
 /** Runs `softweight pretrain`. */
 export async function pretrain(opts: PretrainOptions, out: Output): Promise<PretrainResult> {
   const resume = opts.resume === true;
-  guardOutDir(opts.out, ['model.json'], resume, opts.force === true);
+  guardOutDir(opts.out, ['model.json', 'checkpoint'], resume, opts.force === true);
   const backend = await useBackend(opts.backend);
   let state: PretrainState;
   let model: tf.LayersModel;
