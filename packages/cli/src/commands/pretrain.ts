@@ -124,13 +124,15 @@ export async function pretrain(opts: PretrainOptions, out: Output): Promise<Pret
     while (state.finishedEpochs < state.epochs && ran < maxThisRun) {
       const e = state.finishedEpochs;
       const te = Date.now();
+      const prev = state.history[state.history.length - 1];
+      const prevError = prev ? `| test error after epoch ${prev.epoch}: ${prev.testError.toFixed(2)}%` : '';
       progress.start(e + 1, state.epochs, batchesPerEpoch(data.train.count, state.batchSize));
       const loss = await trainEpoch(model, data.train, {
         batchSize: state.batchSize,
         seed: state.seed,
         epoch: e,
         inputShape,
-        onBatch: (b, l) => progress.update(b, l),
+        onBatch: (b, l) => progress.update(b, l, prevError),
       });
       if (flag.interrupted) {
         progress.abort();
