@@ -21,6 +21,7 @@ model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossent
 await model.fit(x, y, { epochs: 20, batchSize: 64, verbose: 0 }); // "pretraining"
 
 // 1. Attach the Gaussian-mixture prior and keep using model.fit: the prior's callback learns the mixture.
+//    One epoch shows the API; the clusters need ~30 epochs to form (docs/results.md), so expect heavy pruning here.
 const prior = new GaussianMixturePrior({ datasetSize: n, tau: 0.02, components: 17, pi0: 0.999 });
 prior.attach(model);
 await model.fit(x, y, { epochs: 1, batchSize: 64, verbose: 0, callbacks: [prior.callback()] });
