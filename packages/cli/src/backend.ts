@@ -11,6 +11,8 @@ export type BackendName = 'wasm' | 'cpu';
 export async function useBackend(name: string): Promise<BackendName> {
   if (name !== 'wasm' && name !== 'cpu') throw new CliError(`--backend ${name}: expected wasm or cpu`, { exitCode: 2 });
   // tfjs greets Node users of the cpu backend on the console; the CLI owns the console, so keep it quiet.
+  // Production mode also silences the cpu backend's "install tfjs-node" banner on its first tensor.
+  tf.enableProdMode();
   const warn = console.warn;
   console.warn = () => {};
   try {
