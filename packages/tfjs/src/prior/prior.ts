@@ -24,6 +24,7 @@ import {
 import { adamStep, createAdam, type AdamSettings, type AdamState } from './adam.js';
 import { PriorError } from './errors.js';
 import { mixturePriorTerms, prepareMixture, proportionGradients, type PreparedMixture, type PriorMethod, type PriorTerms } from './fast.js';
+import { ParallelPriorRunner } from './parallel.js';
 import { GaussianMixtureRegularizer, isMixtureRegularizer, type PriorBinding } from './regularizer.js';
 
 /** Adam learning rate of every mixture group (PAPER.md section 4; the weights use the model's own optimizer). */
@@ -71,6 +72,11 @@ export interface GaussianMixturePriorOptions {
   state?: MixtureState;
   /** How the prior is computed: `auto` (fast tables for large tensors), `table` or `exact` (default `auto`). */
   method?: PriorMethod;
+  /**
+   * `auto` (default): under Node, `prior.callback()` computes each step's prior on a worker thread while the
+   * main thread runs the model's forward pass (the same results bit for bit); `false`: always on the main thread.
+   */
+  parallel?: 'auto' | false;
 }
 
 /** The options of a prior with defaults filled in, as JSON (what the regularizer's config stores). */
@@ -101,6 +107,8 @@ export interface ResolvedPriorOptions {
   layers: string[] | null;
   /** Computation method. */
   method: PriorMethod;
+  /** Whether the fit callback may compute the prior on a worker thread. */
+  parallel: 'auto' | false;
 }
 
 /** One weight tensor the prior covers. */
@@ -156,6 +164,11 @@ export interface PriorCheckpoint {
   options: ResolvedPriorOptions;
 }
 
+/** How long the worker thread outlives a finished model.fit (another fit reuses it). */
+const WORKER_IDLE_MS = 1000;
+/** Whether a worker's result has been checked bit for bit against the main thread's in this process (once is enough: same source text). */
+let workerVerified = false;
+
 const DEFAULT_RATES: PriorLearningRates = { means: 1e-4, logPrecisions: 3e-3, mixingLogits: 3e-3, pi0: 3e-3 };
 const DEFAULT_ADAM: AdamSettings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
 
@@ -184,6 +197,16 @@ interface Slot {
   lossFn: (() => tf.Scalar) | null;
   gradientBuffer?: Float32Array;
   rangeHint?: Float64Array;
+}
+
+/** A prior computation started on the worker at the beginning of a step, for the weights of that moment. */
+interface ParallelJob {
+  id: number;
+  /** Each covered variable's tensor identity when the job started: a weight write replaces it. */
+  dataIds: unknown[];
+  step: number;
+  version: number;
+  gradScale: number;
 }
 
 interface Pending {
@@ -228,6 +251,8 @@ export function resolvePriorOptions(options: GaussianMixturePriorOptions): Resol
   const hyper: HyperPriors = { ...DEFAULT_HYPER_PRIORS, ...(options.hyperPriors ?? {}) };
   const method = options.method ?? 'auto';
   if (method !== 'auto' && method !== 'table' && method !== 'exact') throw new PriorError('method', `is "${String(method)}", expected auto, table or exact`);
+  const parallel = options.parallel ?? 'auto';
+  if (parallel !== 'auto' && parallel !== false) throw new PriorError('parallel', `is ${JSON.stringify(parallel)}, expected 'auto' or false`);
   return {
     datasetSize,
     tau,
@@ -246,6 +271,7 @@ export function resolvePriorOptions(options: GaussianMixturePriorOptions): Resol
     includeBiases: options.includeBiases ?? false,
     layers: Array.isArray(options.layers) ? [...(options.layers as readonly string[])] : null,
     method,
+    parallel,
   };
 }
 
@@ -316,6 +342,12 @@ export class GaussianMixturePrior implements PriorBinding {
   private version = 0;
   private prepared: { version: number; mix: PreparedMixture } | null = null;
   private pending: Array<Pending | undefined> = [];
+  private runner: ParallelPriorRunner | null = null;
+  /** Set when worker threads turned out unavailable or unfaithful: no further attempt. */
+  private parallelOff = false;
+  private job: ParallelJob | null = null;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private parallelCount = 0;
 
   constructor(options: GaussianMixturePriorOptions) {
     this.options = resolvePriorOptions(options);
@@ -361,6 +393,11 @@ export class GaussianMixturePrior implements PriorBinding {
       shape: [...s.variable.shape] as number[],
       size: s.variable.shape.reduce((a: number, b) => a * (b ?? 1), 1),
     }));
+  }
+
+  /** How many covered-tensor evaluations in training steps were computed on the worker thread (option `parallel`). */
+  get parallelEvaluations(): number {
+    return this.parallelCount;
   }
 
   /** The model the prior is attached to, or null. */
@@ -451,6 +488,7 @@ export class GaussianMixturePrior implements PriorBinding {
     this.slots = [];
     this.attachedModel = null;
     this.pending = [];
+    this.stopWorker();
   }
 
   /** The fit callback that steps the mixture after every batch: `model.fit(x, y, { callbacks: [prior.callback()] })`. */
@@ -605,6 +643,68 @@ export class GaussianMixturePrior implements PriorBinding {
     this.pending = [];
   }
 
+  /**
+   * @internal Called by the fit callback before every batch: the weights are final for this step, so the
+   * worker can compute the prior while the main thread runs the forward pass.
+   */
+  async beginStep(): Promise<void> {
+    this.job = null;
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+    if (this.options.parallel === false || this.parallelOff || this.attachedModel === null) return;
+    if (this.runner === null || !this.runner.usable) {
+      this.runner = await ParallelPriorRunner.start();
+      if (this.runner === null) {
+        this.parallelOff = true;
+        return;
+      }
+      if (this.attachedModel === null) return this.stopWorker();
+    }
+    const tensors = this.slots.map((s) => s.variable.read());
+    const inputs = this.slots.map((s, i) => {
+      s.rangeHint ??= new Float64Array([NaN, NaN]);
+      return { weights: readWeights(tensors[i]!), rangeHint: s.rangeHint };
+    });
+    const gradScale = -this.currentTau() / this.options.datasetSize;
+    const id = this.runner.begin(inputs, this.mixture(), gradScale, this.options.method);
+    if (id === 0) return;
+    this.job = { id, dataIds: tensors.map((t) => t.dataId), step: this.step, version: this.version, gradScale };
+  }
+
+  /**
+   * @internal Called by the fit callback when training ends: stops the worker thread unless another fit starts
+   * within WORKER_IDLE_MS (fit called once per epoch in a loop should not pay a worker start each time).
+   */
+  endTraining(): void {
+    this.job = null;
+    if (this.runner === null) return;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.stopWorker(), WORKER_IDLE_MS);
+    // The timer (like the worker) must not keep the process alive.
+    (this.idleTimer as { unref?: () => void }).unref?.();
+  }
+
+  private stopWorker(): void {
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+    this.job = null;
+    const r = this.runner;
+    this.runner = null;
+    if (r !== null) void r.close();
+  }
+
+  /** The worker's result for covered tensor `index` if a job for exactly these weights, mixture and tau is running. */
+  private parallelTerms(index: number, x: tf.Tensor, gradScale: number): PriorTerms | null {
+    const job = this.job;
+    if (job === null || this.runner === null) return null;
+    if (job.step !== this.step || job.version !== this.version || job.gradScale !== gradScale || job.dataIds[index] !== x.dataId) return null;
+    return this.runner.take(job.id, index);
+  }
+
   /** @internal The regularizer penalty of covered tensor `index` (called by tfjs-layers through the regularizer). */
   penalty(index: number, x: tf.Tensor): tf.Scalar {
     const slot = this.slots[index];
@@ -614,23 +714,43 @@ export class GaussianMixturePrior implements PriorBinding {
     const step = this.step;
     const version = this.version;
     const hyper = index === 0 ? hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity : 0;
+    const fromWorker = this.parallelTerms(index, x, -scale);
     const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const w = args[0] as tf.Tensor;
-      let terms: PriorTerms;
-      try {
-        // The wasm backend copies a new tensor's values into its heap at once, so there the gradient array can
-        // be reused from step to step (one 1 MB allocation less per step for LeNet-300-100's first kernel);
-        // the cpu backend keeps the array as the tensor's storage, so it gets a fresh one.
-        let out: Float32Array | undefined;
-        if (tf.getBackend() === 'wasm') {
-          if (slot.gradientBuffer?.length !== w.size) slot.gradientBuffer = new Float32Array(w.size);
-          out = slot.gradientBuffer;
+      let terms: PriorTerms | null = fromWorker;
+      if (terms !== null && !workerVerified) {
+        // The first result of a new worker is checked against the main thread's, bit for bit (a bundler or
+        // runtime that changes the kernel's source text must not change results silently).
+        const mine = mixturePriorTerms(readWeights(w), mix, { gradScale: -scale, method: this.options.method, out: new Float32Array(w.size) });
+        if (sameTerms(terms, mine)) {
+          workerVerified = true;
+        } else {
+          this.parallelOff = true;
+          this.stopWorker();
+          terms = null;
         }
-        slot.rangeHint ??= new Float64Array([NaN, NaN]);
-        terms = mixturePriorTerms(readWeights(w), mix, { gradScale: -scale, method: this.options.method, out, rangeHint: slot.rangeHint });
-      } catch (e) {
-        if (e instanceof PriorError) throw new PriorError(`weight "${slot.variable.name}"`, e.message);
-        throw e;
+      }
+      if (terms !== null) {
+        this.parallelCount++;
+        // The worker's gradient lives in shared memory reused next step; the cpu backend keeps a new tensor's
+        // array as its storage (wasm copies it into its heap at once).
+        if (tf.getBackend() !== 'wasm') terms = { ...terms, gradient: terms.gradient.slice() };
+      } else {
+        try {
+          // The wasm backend copies a new tensor's values into its heap at once, so there the gradient array can
+          // be reused from step to step (one 1 MB allocation less per step for LeNet-300-100's first kernel);
+          // the cpu backend keeps the array as the tensor's storage, so it gets a fresh one.
+          let out: Float32Array | undefined;
+          if (tf.getBackend() === 'wasm') {
+            if (slot.gradientBuffer?.length !== w.size) slot.gradientBuffer = new Float32Array(w.size);
+            out = slot.gradientBuffer;
+          }
+          slot.rangeHint ??= new Float64Array([NaN, NaN]);
+          terms = mixturePriorTerms(readWeights(w), mix, { gradScale: -scale, method: this.options.method, out, rangeHint: slot.rangeHint });
+        } catch (e) {
+          if (e instanceof PriorError) throw new PriorError(`weight "${slot.variable.name}"`, e.message);
+          throw e;
+        }
       }
       this.pending[index] = { step, version, terms };
       const gradient = terms.gradient;
@@ -684,10 +804,38 @@ function readWeights(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
-/** Steps the mixture after every training batch. */
+/** Whether two kernel results are identical bit for bit (the worker's check). */
+function sameTerms(a: PriorTerms, b: PriorTerms): boolean {
+  const same = (x: Float32Array | Float64Array, y: Float32Array | Float64Array): boolean => {
+    if (x.length !== y.length) return false;
+    const u = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    const v = new Uint8Array(y.buffer, y.byteOffset, y.byteLength);
+    for (let i = 0; i < u.length; i++) if (u[i] !== v[i]) return false;
+    return true;
+  };
+  return (
+    Object.is(a.logDensity, b.logDensity) &&
+    a.exactWeights === b.exactWeights &&
+    a.nodes === b.nodes &&
+    same(a.gradient, b.gradient) &&
+    same(a.means, b.means) &&
+    same(a.logPrecisions, b.logPrecisions) &&
+    same(a.responsibility, b.responsibility)
+  );
+}
+
+/** Steps the mixture after every training batch; before it, starts the step's prior on the worker thread. */
 class PriorCallback extends tf.Callback {
   constructor(private readonly prior: GaussianMixturePrior) {
     super();
+  }
+
+  override async onBatchBegin(): Promise<void> {
+    await this.prior.beginStep();
+  }
+
+  override async onTrainEnd(): Promise<void> {
+    this.prior.endTraining();
   }
 
   override async onBatchEnd(): Promise<void> {

@@ -1,0 +1,134 @@
+// The prior computed on a worker thread (option parallel) gives bit for bit the synchronous results, falls back when weights change, exits cleanly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { GaussianMixturePrior, type GaussianMixturePriorOptions } from '../index.js';
+
+const BACKENDS = ['cpu', 'wasm'] as const;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+}
+
+function gaussian(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
+}
+
+/** A seeded MLP (a 2560-weight kernel takes the table path, the 192-weight one the exact path) and data. */
+function setup(seed: number): { model: tf.LayersModel; x: tf.Tensor2D; y: tf.Tensor2D } {
+  const r = rng(seed);
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ units: 64, activation: 'relu', inputShape: [40] }));
+  model.add(tf.layers.dense({ units: 3, activation: 'softmax' }));
+  model.setWeights(model.getWeights().map((w) => tf.tensor(Float32Array.from({ length: w.size }, () => gaussian(r) * 0.2), w.shape)));
+  model.compile({ optimizer: tf.train.adam(1e-2), loss: 'categoricalCrossentropy' });
+  const x = tf.tensor2d(Float32Array.from({ length: 64 * 40 }, () => gaussian(r)), [64, 40]);
+  const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: 64 }, () => Math.floor(r() * 3)), 'int32'), 3) as tf.Tensor2D;
+  return { model, x, y };
+}
+
+const OPTIONS: GaussianMixturePriorOptions = {
+  datasetSize: 64,
+  tau: 2,
+  components: 5,
+  includeBiases: true,
+  tauWarmup: { steps: 3 },
+  learningRates: { means: 3e-3, logPrecisions: 1e-2, mixingLogits: 1e-2 },
+};
+
+/** Trains a fresh seeded model for 2 epochs of 4 batches; `extra` callbacks run after the prior's. */
+async function train(
+  parallel: 'auto' | false,
+  extra: (model: tf.LayersModel) => tf.Callback[] = () => [],
+): Promise<{ weights: Float32Array[]; state: ReturnType<GaussianMixturePrior['state']>; parallelEvaluations: number; steps: number }> {
+  const { model, x, y } = setup(7);
+  const prior = new GaussianMixturePrior({ ...OPTIONS, parallel }).attach(model);
+  await model.fit(x, y, { batchSize: 16, epochs: 2, shuffle: false, verbose: 0, callbacks: [prior.callback(), ...extra(model)] });
+  const out = {
+    weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
+    state: prior.state(),
+    parallelEvaluations: prior.parallelEvaluations,
+    steps: prior.step,
+  };
+  prior.detach();
+  tf.dispose([x, y]);
+  model.dispose();
+  return out;
+}
+
+for (const backend of BACKENDS) {
+  test(`the worker thread gives bit for bit the parameters of the synchronous path after k fit steps (${backend})`, async () => {
+    assert.ok(await tf.setBackend(backend));
+    const sync = await train(false);
+    const parallel = await train('auto');
+    assert.equal(sync.parallelEvaluations, 0);
+    // Every covered tensor (2 kernels, 2 biases) of every step came from the worker.
+    assert.equal(parallel.parallelEvaluations, 4 * parallel.steps);
+    assert.equal(parallel.steps, 8);
+    assert.deepEqual(parallel.weights, sync.weights);
+    assert.deepEqual(parallel.state, sync.state);
+  });
+
+  test(`weights written after the step began are computed on the main thread, with the same results (${backend})`, async () => {
+    assert.ok(await tf.setBackend(backend));
+    // A callback after the prior's rescales the first kernel at every other batch start: the worker's result
+    // for it is stale then and must not be used.
+    const meddle = (model: tf.LayersModel): tf.Callback[] => {
+      let batch = 0;
+      return [
+        new tf.CustomCallback({
+          onBatchBegin: async () => {
+            if (batch++ % 2 === 0) {
+              const v = (model.layers[0] as unknown as { kernel: tf.LayerVariable }).kernel;
+              v.write(tf.tidy(() => tf.mul(v.read(), 0.99)));
+            }
+          },
+        }) as unknown as tf.Callback,
+      ];
+    };
+    const sync = await train(false, meddle);
+    const parallel = await train('auto', meddle);
+    assert.equal(parallel.parallelEvaluations, 4 * 8 - 4);
+    assert.deepEqual(parallel.weights, sync.weights);
+    assert.deepEqual(parallel.state, sync.state);
+  });
+
+  test(`no tensor leaks with the prior on the worker thread (${backend})`, async () => {
+    assert.ok(await tf.setBackend(backend));
+    const { model, x, y } = setup(3);
+    const prior = new GaussianMixturePrior({ datasetSize: 64 }).attach(model);
+    const fit = (epochs: number) => model.fit(x, y, { batchSize: 16, epochs, verbose: 0, callbacks: [prior.callback()] });
+    await fit(1);
+    const before = tf.memory().numTensors;
+    await fit(3);
+    assert.ok(prior.parallelEvaluations > 0);
+    assert.equal(tf.memory().numTensors, before);
+    prior.detach();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+}
+
+test('a script that trains with the prior on the worker thread and never detaches exits by itself', () => {
+  const fixture = join(dirname(fileURLToPath(import.meta.url)), 'test-utils', 'fit-and-exit.ts');
+  for (const backend of BACKENDS) {
+    const run = spawnSync(process.execPath, ['--conditions=@softweight/source', '--import', 'tsx', fixture, backend], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.error, undefined, `${backend}: ${String(run.error)}`);
+    assert.equal(run.status, 0, `${backend}: exit ${run.status}, signal ${run.signal}\n${run.stderr}`);
+    assert.match(run.stdout, /parallel evaluations [1-9]/, backend);
+  }
+});
+
+test('parallel: false and invalid values', () => {
+  assert.equal(new GaussianMixturePrior({ datasetSize: 1 }).options.parallel, 'auto');
+  assert.equal(new GaussianMixturePrior({ datasetSize: 1, parallel: false }).options.parallel, false);
+  assert.throws(() => new GaussianMixturePrior({ datasetSize: 1, parallel: true as unknown as false }), /parallel/);
+});

@@ -1,0 +1,325 @@
+// Runs the prior kernel of a training step on a worker thread (Node), while the main thread computes the model's forward pass.
+//
+// The fit callback's onBatchBegin copies the covered weights (final for this step) into shared memory and
+// posts a job; the worker runs createPriorKernel's own source text (kernel.ts), so it computes bit for bit
+// what the main thread would; the regularizer's forward pass then waits (Atomics.wait) for the worker's
+// result of its tensor. Anything unexpected (no worker_threads, a worker that fails to start, an error, a
+// timeout) makes the caller compute synchronously instead.
+import { createPriorKernel, type PreparedMixture, type PriorMethod, type PriorTerms } from './kernel.js';
+
+/** The subset of node:worker_threads' Worker this file uses (kept structural: the package also runs in browsers). */
+interface NodeWorker {
+  postMessage(message: unknown): void;
+  on(event: 'message' | 'error' | 'exit', listener: (value: unknown) => void): unknown;
+  unref(): void;
+  terminate(): Promise<number>;
+}
+
+type WorkerConstructor = new (
+  code: string,
+  options: { eval: true; execArgv: string[]; name?: string; workerData: unknown; transferList: unknown[] },
+) => NodeWorker;
+
+/** How long the main thread waits for a worker result before computing it itself (a stalled or overloaded worker). */
+const TAKE_TIMEOUT_MS = 2000;
+/** How long a starting worker may take to report ready. */
+const START_TIMEOUT_MS = 10000;
+/** The worker re-checks for a quit request this often while idle (a blocked Atomics.wait must not delay termination). */
+const IDLE_POLL_MS = 250;
+/** Fixed control words: last finished job, last posted job, quit request, buffer generation. */
+const DONE = 0;
+const JOB = 1;
+const QUIT = 2;
+const GEN = 3;
+/** Per slot in the float64 result area: logDensity, exactWeights, nodes, hint[2], then means, logPrecisions, responsibility (J each). */
+const HEAD = 5;
+/** Job parameters (float64): gradScale, method (0 auto, 1 table, 2 exact), then means, precisions, logNorm (J each). */
+const PARAMS_HEAD = 2;
+const METHODS: readonly PriorMethod[] = ['auto', 'table', 'exact'];
+
+/**
+ * The worker's script: the kernel factory's source, and a loop that waits on shared memory for jobs (posting
+ * a message per step costs the main thread about 1 ms on a busy machine; an Atomics.notify a few microseconds).
+ * Plain JS, no loader needed.
+ */
+function workerSource(): string {
+  return `'use strict';
+const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
+// Bundlers' and tsx's name-keeping helper, which the kernel's source text may call.
+var __name = (f) => f;
+const kernel = (${createPriorKernel.toString()})((subject, message) => new Error(subject + ' ' + message));
+const METHODS = ${JSON.stringify(METHODS)};
+const control = new Int32Array(workerData.control);
+const port = workerData.port;
+let gen = 0, slotDone = null, weights = null, gradient = null, results = null, params = null, layout = [], J = 0;
+parentPort.postMessage('ready');
+let last = 0;
+for (;;) {
+  if (Atomics.load(control, ${QUIT}) !== 0) break;
+  const id = Atomics.load(control, ${JOB});
+  if (id === last) {
+    Atomics.wait(control, ${JOB}, id, ${IDLE_POLL_MS});
+    continue;
+  }
+  last = id;
+  const want = Atomics.load(control, ${GEN});
+  while (gen !== want) {
+    const m = receiveMessageOnPort(port);
+    if (m === undefined) break;
+    const b = m.message;
+    gen = b.gen;
+    slotDone = new Int32Array(b.slotDone);
+    weights = new Float32Array(b.weights);
+    gradient = new Float32Array(b.gradient);
+    results = new Float64Array(b.results);
+    params = new Float64Array(b.params);
+    layout = b.layout;
+    J = b.J;
+  }
+  if (gen === want) {
+    const gradScale = params[0];
+    const method = METHODS[params[1]];
+    const mix = { count: J, means: params.slice(${PARAMS_HEAD}, ${PARAMS_HEAD} + J), precisions: params.slice(${PARAMS_HEAD} + J, ${PARAMS_HEAD} + 2 * J), logNorm: params.slice(${PARAMS_HEAD} + 2 * J, ${PARAMS_HEAD} + 3 * J) };
+    for (let i = 0; i < layout.length; i++) {
+      const { offset, size, result } = layout[i];
+      let ok = true;
+      try {
+        const hint = results.subarray(result + 3, result + 5);
+        const t = kernel.mixturePriorTerms(weights.subarray(offset, offset + size), mix, { gradScale, method, out: gradient.subarray(offset, offset + size), rangeHint: hint });
+        results[result] = t.logDensity;
+        results[result + 1] = t.exactWeights;
+        results[result + 2] = t.nodes;
+        results.set(t.means, result + ${HEAD});
+        results.set(t.logPrecisions, result + ${HEAD} + J);
+        results.set(t.responsibility, result + ${HEAD} + 2 * J);
+      } catch (e) {
+        ok = false;
+      }
+      Atomics.store(slotDone, i, ok ? id : -id);
+      Atomics.notify(slotDone, i);
+    }
+  }
+  Atomics.store(control, ${DONE}, id);
+  Atomics.notify(control, ${DONE});
+}
+port.close();
+`;
+}
+
+interface NodeMessagePort {
+  postMessage(message: unknown): void;
+  close(): void;
+}
+
+interface NodeWorkerThreads {
+  Worker: WorkerConstructor;
+  MessageChannel: new () => { port1: NodeMessagePort; port2: NodeMessagePort };
+}
+
+function workerThreads(): NodeWorkerThreads | null {
+  const p = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof p?.versions?.node !== 'string' || typeof p.getBuiltinModule !== 'function') return null;
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
+  const mod = p.getBuiltinModule('node:worker_threads') as Partial<NodeWorkerThreads> | undefined;
+  return typeof mod?.Worker === 'function' && typeof mod.MessageChannel === 'function' ? (mod as NodeWorkerThreads) : null;
+}
+
+/** The inputs of one covered tensor for a job. */
+export interface ParallelSlotInput {
+  /** The weights (read before the step's forward pass). */
+  weights: Float32Array;
+  /** The slot's range hint (kernel.ts), updated when its result is taken. */
+  rangeHint: Float64Array;
+}
+
+/** Prior kernel jobs on one worker thread: at most one job in flight, one result per covered tensor. */
+export class ParallelPriorRunner {
+  private worker: NodeWorker | null;
+  private broken = false;
+  private readonly control = new Int32Array(new SharedArrayBuffer(16));
+  private port: NodeMessagePort;
+  private gen = 0;
+  private slotDone: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private weights: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  private gradient: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  private results: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private params: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private layout: Array<{ offset: number; size: number; result: number }> = [];
+  private J = 0;
+  private lastId = 0;
+  private hints: Float64Array[] = [];
+
+  private constructor(worker: NodeWorker, port: NodeMessagePort, control: Int32Array<SharedArrayBuffer>) {
+    this.worker = worker;
+    this.port = port;
+    this.control = control;
+  }
+
+  /** Starts a worker and waits until it runs; null where worker threads are unavailable or the worker fails to start. */
+  static async start(): Promise<ParallelPriorRunner | null> {
+    const wt = workerThreads();
+    if (wt === null) return null;
+    let worker: NodeWorker;
+    const control = new Int32Array(new SharedArrayBuffer(16));
+    const { port1, port2 } = new wt.MessageChannel();
+    try {
+      // execArgv []: the parent's loaders (e.g. tsx) are not needed by plain JS and would slow the start.
+      worker = new wt.Worker(workerSource(), {
+        eval: true,
+        execArgv: [],
+        name: 'softweight-prior',
+        workerData: { control: control.buffer, port: port2 },
+        transferList: [port2],
+      });
+    } catch {
+      port1.close();
+      return null;
+    }
+    worker.unref();
+    const runner = new ParallelPriorRunner(worker, port1, control);
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
+      (timer as { unref?: () => void }).unref?.();
+      worker.on('message', (m) => {
+        if (m === 'ready') {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      worker.on('error', () => {
+        clearTimeout(timer);
+        runner.broken = true;
+        resolve(false);
+      });
+      worker.on('exit', () => {
+        clearTimeout(timer);
+        runner.broken = true;
+        runner.worker = null;
+        resolve(false);
+      });
+    });
+    if (!ok) {
+      void runner.close();
+      return null;
+    }
+    return runner;
+  }
+
+  /** Whether the runner can take jobs. */
+  get usable(): boolean {
+    return this.worker !== null && !this.broken;
+  }
+
+  /**
+   * Posts the prior of every covered tensor as one job; returns its id, or 0 if the runner cannot take it
+   * (then compute synchronously).
+   */
+  begin(slots: readonly ParallelSlotInput[], mix: PreparedMixture, gradScale: number, method: PriorMethod): number {
+    if (!this.usable || !this.waitIdle()) return 0;
+    const J = mix.count;
+    const same = this.layout.length === slots.length && this.J === J && slots.every((s, i) => s.weights.length === this.layout[i]!.size);
+    if (!same) {
+      const layout: Array<{ offset: number; size: number; result: number }> = [];
+      let total = 0;
+      let result = 0;
+      for (const s of slots) {
+        layout.push({ offset: total, size: s.weights.length, result });
+        total += s.weights.length;
+        result += HEAD + 3 * J;
+      }
+      this.layout = layout;
+      this.J = J;
+      this.slotDone = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, slots.length)));
+      this.weights = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, total)));
+      this.gradient = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, total)));
+      this.results = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, result)));
+      this.params = new Float64Array(new SharedArrayBuffer(8 * (PARAMS_HEAD + 3 * J)));
+      this.gen++;
+      // Queued now, read by the worker (receiveMessageOnPort) when it sees the new generation with the job.
+      this.port.postMessage({
+        gen: this.gen,
+        slotDone: this.slotDone.buffer,
+        weights: this.weights.buffer,
+        gradient: this.gradient.buffer,
+        results: this.results.buffer,
+        params: this.params.buffer,
+        layout,
+        J,
+      });
+      Atomics.store(this.control, GEN, this.gen);
+    }
+    slots.forEach((s, i) => {
+      const l = this.layout[i]!;
+      this.weights.set(s.weights, l.offset);
+      this.results[l.result + 3] = s.rangeHint[0]!;
+      this.results[l.result + 4] = s.rangeHint[1]!;
+    });
+    this.hints = slots.map((s) => s.rangeHint);
+    const p = this.params;
+    p[0] = gradScale;
+    p[1] = METHODS.indexOf(method);
+    p.set(mix.means, PARAMS_HEAD);
+    p.set(mix.precisions, PARAMS_HEAD + J);
+    p.set(mix.logNorm, PARAMS_HEAD + 2 * J);
+    const id = ++this.lastId;
+    Atomics.store(this.control, JOB, id);
+    Atomics.notify(this.control, JOB);
+    return id;
+  }
+
+  /**
+   * Waits for covered tensor `index` of job `id`; null when the worker failed on it or did not answer in time
+   * (compute it synchronously). The gradient is a view of shared memory, valid until the next `begin`.
+   */
+  take(id: number, index: number): PriorTerms | null {
+    if (id !== this.lastId || !this.usable || index >= this.layout.length) return null;
+    if (!this.waitFor(this.slotDone, index, (v) => v === id || v === -id)) return null;
+    if (Atomics.load(this.slotDone, index) !== id) return null;
+    const l = this.layout[index]!;
+    const J = this.J;
+    const r = this.results;
+    const base = l.result;
+    this.hints[index]?.set(r.subarray(base + 3, base + 5));
+    return {
+      logDensity: r[base]!,
+      gradient: this.gradient.subarray(l.offset, l.offset + l.size),
+      means: r.slice(base + HEAD, base + HEAD + J),
+      logPrecisions: r.slice(base + HEAD + J, base + HEAD + 2 * J),
+      responsibility: r.slice(base + HEAD + 2 * J, base + HEAD + 3 * J),
+      exactWeights: r[base + 1]!,
+      nodes: r[base + 2]!,
+    };
+  }
+
+  /** Stops the worker. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    this.broken = true;
+    Atomics.store(this.control, QUIT, 1);
+    Atomics.notify(this.control, JOB);
+    this.port.close();
+    if (w !== null) await w.terminate();
+  }
+
+  /** Waits until the worker has finished the last posted job (false: it did not in time, and is given up). */
+  private waitIdle(): boolean {
+    if (this.lastId === 0) return true;
+    return this.waitFor(this.control, DONE, (v) => v === this.lastId);
+  }
+
+  private waitFor(words: Int32Array<ArrayBufferLike>, at: number, done: (v: number) => boolean): boolean {
+    const deadline = performance.now() + TAKE_TIMEOUT_MS;
+    for (;;) {
+      const v = Atomics.load(words, at);
+      if (done(v)) return true;
+      const left = deadline - performance.now();
+      if (left <= 0 || this.broken) {
+        // A worker that stalls this long is not worth waiting for again.
+        void this.close();
+        return false;
+      }
+      Atomics.wait(words, at, v, left);
+    }
+  }
+}
