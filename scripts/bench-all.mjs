@@ -1,5 +1,5 @@
 // Runs every bench/*.ts on the TypeScript sources, collects each one's `BENCH_JSON ` line and prints one table.
-// Usage: node scripts/bench-all.mjs [--json] [name-filter...]
+// Usage: node scripts/bench-all.mjs [--detail] [--json] [name-filter...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ const root = new URL('..', import.meta.url).pathname;
 const benchDir = join(root, 'bench');
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
+const detail = args.includes('--detail');
 const filters = args.filter((a) => !a.startsWith('--'));
 const files = existsSync(benchDir)
   ? readdirSync(benchDir)
@@ -23,8 +24,14 @@ if (files.length === 0) {
   process.exit(0);
 }
 
-/** Flattens a BENCH_JSON object into display rows: one per metric, arrays of rows kept as their own rows. */
+/** Display rows of a BENCH_JSON object: its top-level numbers and strings (the headline figures), or with
+ * `--detail` every leaf, nested keys joined with dots and array items named by their `name` field. */
 function rowsOf(bench, obj) {
+  if (!detail) {
+    return Object.entries(obj)
+      .filter(([k, v]) => k !== 'bench' && v !== null && typeof v !== 'object')
+      .map(([k, v]) => ({ bench, metric: k, value: typeof v === 'number' ? fmt(v) : String(v) }));
+  }
   const rows = [];
   const walk = (prefix, v) => {
     if (v === null || v === undefined) return;
