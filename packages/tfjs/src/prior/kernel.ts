@@ -121,7 +121,7 @@ export function createPriorKernel(makeError: (subject: string, message: string) 
    * 1, t, t^2, t^3 to the sub-cell's moments. PM holds 8 doubles per sub-cell: 4 coefficients, 4 moments.
    * No bounds clamp: the grid has one spare sub-cell past the largest weight.
    */
-  function interpolateAndCount(weights: Float32Array, lo: number, invh: number, PM: Float64Array, gradient: Float32Array): void {
+  function interpolateAndCount(weights: Float32Array, lo: number, invh: number, PM: Float64Array, MB: Float64Array, gradient: Float32Array): void {
     const n = weights.length;
     let i = 0;
     // Two weights per iteration: independent chains for the CPU to overlap (about 10% faster).
@@ -142,10 +142,11 @@ export function createPriorKernel(makeError: (subject: string, message: string) 
       PM[s + 6]! += t2;
       PM[s + 7]! += t2 * t;
       const q2 = q * q;
-      PM[r + 4]! += 1;
-      PM[r + 5]! += q;
-      PM[r + 6]! += q2;
-      PM[r + 7]! += q2 * q;
+      const b = l << 2;
+      MB[b]! += 1;
+      MB[b + 1]! += q;
+      MB[b + 2]! += q2;
+      MB[b + 3]! += q2 * q;
     }
     for (; i < n; i++) {
       const u = (weights[i]! - lo) * invh;
@@ -162,7 +163,15 @@ export function createPriorKernel(makeError: (subject: string, message: string) 
   }
 
   /** interpolateAndCount that also tracks the weights' min and max into `range` (for the next call's grid). */
-  function interpolateCountAndRange(weights: Float32Array, lo: number, invh: number, PM: Float64Array, gradient: Float32Array, range: Float64Array): void {
+  function interpolateCountAndRange(
+    weights: Float32Array,
+    lo: number,
+    invh: number,
+    PM: Float64Array,
+    MB: Float64Array,
+    gradient: Float32Array,
+    range: Float64Array,
+  ): void {
     const n = weights.length;
     let mn = Infinity;
     let mx = -Infinity;
@@ -190,10 +199,11 @@ export function createPriorKernel(makeError: (subject: string, message: string) 
       PM[s + 6]! += t2;
       PM[s + 7]! += t2 * t;
       const q2 = q * q;
-      PM[r + 4]! += 1;
-      PM[r + 5]! += q;
-      PM[r + 6]! += q2;
-      PM[r + 7]! += q2 * q;
+      const b = l << 2;
+      MB[b]! += 1;
+      MB[b + 1]! += q;
+      MB[b + 2]! += q2;
+      MB[b + 3]! += q2 * q;
     }
     for (; i < n; i++) {
       const w0 = weights[i]!;
@@ -450,6 +460,9 @@ export function createPriorKernel(makeError: (subject: string, message: string) 
       nodeG2[k] = g2s / e - g * g;
     }
     const PM = new Float64Array(8 * totalSub);
+    // The moments of odd-numbered weights go to a table of their own: neighbouring weights often fall in the same
+    // sub-cell, and one table would chain every update on the previous one's store (measured: ~25% faster).
+    const MB = new Float64Array(4 * totalSub);
     for (let k = 0; k < totalSub; k++) {
       const s = 8 * k;
       if (need[Math.min(Math.floor(k / m), NC - 1)]! > MAX_SUB) {
@@ -470,11 +483,11 @@ export function createPriorKernel(makeError: (subject: string, message: string) 
     // 4. Per weight: interpolated gradient and the moments of its position t in the sub-cell.
     const gradient = terms.gradient;
     if (tracked !== null) {
-      interpolateCountAndRange(weights, lo, invh, PM, gradient, tracked);
+      interpolateCountAndRange(weights, lo, invh, PM, MB, gradient, tracked);
       // A weight outside the grid (the range came from a hint) was read out of bounds: the caller starts over.
       if (!(tracked[0]! >= lo && tracked[1]! <= hi)) return null;
     } else {
-      interpolateAndCount(weights, lo, invh, PM, gradient);
+      interpolateAndCount(weights, lo, invh, PM, MB, gradient);
     }
 
     // 5. Moments -> Hermite weights of every node (C0 for values, C1 for derivatives, h folded in), then
@@ -483,12 +496,13 @@ export function createPriorKernel(makeError: (subject: string, message: string) 
     const C1 = new Float64Array(nodes);
     for (let k = 0; k < totalSub; k++) {
       const s = 8 * k;
-      const S0 = PM[s + 4]!;
+      const b = 4 * k;
+      const S0 = PM[s + 4]! + MB[b]!;
       if (S0 === 0 || PM[s] !== PM[s]) continue;
-      const S1 = PM[s + 5]!;
+      const S1 = PM[s + 5]! + MB[b + 1]!;
       if (S1 !== S1) throw nanError();
-      const S2 = PM[s + 6]!;
-      const S3 = PM[s + 7]!;
+      const S2 = PM[s + 6]! + MB[b + 2]!;
+      const S3 = PM[s + 7]! + MB[b + 3]!;
       C0[k]! += S0 - 3 * S2 + 2 * S3;
       C1[k]! += h * (S1 - 2 * S2 + S3);
       C0[k + 1]! += 3 * S2 - 2 * S3;
