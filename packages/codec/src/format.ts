@@ -1,6 +1,7 @@
 // The .sws container: header, CRC-checked sections (head, graph, metadata, data), tensor records; encode, decode, inspect.
 import {
   CompressedModelError,
+  entropyBits,
   GraphValidationError,
   shapeSize,
   validateCompressedModel,
@@ -12,9 +13,9 @@ import {
 } from '@softweight/core';
 import { crc32 } from './crc32.js';
 import { SwsFormatError, type SwsSection } from './errors.js';
-import { BitReader, BitWriter, ByteReader, ByteWriter, bitLength } from './io.js';
+import { BitWriter, ByteReader, ByteWriter, bitLength } from './io.js';
 import { checkGraphJson, canonicalJson, expandJson, JSON_DICTIONARY, parseJson, tokenizeJson } from './json.js';
-import { decodeStream, encodeStream, entropyBits, type StreamStats } from './stream.js';
+import { decodeStream, encodeStream, type StreamStats } from './stream.js';
 
 /** The four magic bytes every `.sws` file starts with: "SWS" and 0x1A. */
 export const SWS_MAGIC: readonly number[] = [0x53, 0x57, 0x53, 0x1a];

@@ -1,57 +1,17 @@
 // Canonical, length-limited Huffman codes: code lengths from counts, and a table-driven LSB-first coder.
+import { huffmanCodeLengths } from '@softweight/core';
 import type { BitReader, BitWriter } from './io.js';
 
 /** Longest code length; 16 is enough for 65536 symbols with all-equal counts. */
 export const MAX_HUFFMAN_LENGTH = 16;
 
-/** Depths of the Huffman tree over `weights` (all > 0, at least 2), ties broken by position for determinism. */
-function treeDepths(weights: readonly number[]): Uint8Array {
-  const m = weights.length;
-  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => weights[a]! - weights[b]! || a - b);
-  // Nodes 0..m-1 are leaves (in `order`), m.. are internal nodes in creation order.
-  const weight = new Float64Array(2 * m - 1);
-  const parent = new Int32Array(2 * m - 1).fill(-1);
-  for (let i = 0; i < m; i++) weight[i] = weights[order[i]!]!;
-  let leaf = 0;
-  let inner = m;
-  let next = m;
-  const pick = (): number => {
-    if (leaf < m && (inner >= next || weight[leaf]! <= weight[inner]!)) return leaf++;
-    return inner++;
-  };
-  while (next < 2 * m - 1) {
-    const a = pick();
-    const b = pick();
-    weight[next] = weight[a]! + weight[b]!;
-    parent[a] = next;
-    parent[b] = next;
-    next++;
-  }
-  const depth = new Uint8Array(2 * m - 1);
-  for (let i = 2 * m - 3; i >= 0; i--) depth[i] = depth[parent[i]!]! + 1;
-  const out = new Uint8Array(m);
-  for (let i = 0; i < m; i++) out[order[i]!] = depth[i]!;
-  return out;
-}
-
 /**
  * Code length per symbol (0 = unused) of a Huffman code for `counts` with at least two used symbols,
- * limited to `MAX_HUFFMAN_LENGTH` by flattening the counts (c -> max(1, c >> s)) until it fits.
+ * limited to `MAX_HUFFMAN_LENGTH` by flattening the counts (c -> max(1, c >> s)) until it fits
+ * (core's `huffmanCodeLengths`; docs/format.md specifies the same construction).
  */
 export function huffmanLengths(counts: ArrayLike<number>): Uint8Array {
-  const used: number[] = [];
-  for (let s = 0; s < counts.length; s++) if (counts[s]! > 0) used.push(s);
-  const lengths = new Uint8Array(counts.length);
-  for (let shift = 0; ; shift++) {
-    const w = used.map((s) => Math.max(1, Math.floor(counts[s]! / 2 ** shift)));
-    const d = treeDepths(w);
-    let max = 0;
-    for (const x of d) max = Math.max(max, x);
-    if (max <= MAX_HUFFMAN_LENGTH) {
-      used.forEach((s, i) => (lengths[s] = d[i]!));
-      return lengths;
-    }
-  }
+  return huffmanCodeLengths(counts, MAX_HUFFMAN_LENGTH);
 }
 
 function reverseBits(v: number, n: number): number {

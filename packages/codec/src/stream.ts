@@ -1,4 +1,5 @@
 // One entropy-coded symbol stream: the encoder tries constant, raw, canonical Huffman and rANS and keeps the smallest.
+import { entropyBits } from '@softweight/core';
 import { canonicalCodes, huffmanDecode, huffmanEncode, huffmanLengths, MAX_HUFFMAN_LENGTH } from './huffman.js';
 import { BitReader, BitWriter, bitLength, expGolombBits, type ByteReader, type ByteWriter } from './io.js';
 import { MAX_RANS_PRECISION, normalizeFrequencies, ransCostBits, ransDecode, ransEncode } from './rans.js';
@@ -25,18 +26,6 @@ export interface StreamStats {
   bytes: number;
   /** Empirical order-0 entropy of the symbols, in bits (what an ideal static coder reaches without a table). */
   entropyBits: number;
-}
-
-/** Empirical order-0 entropy in bits of a histogram. */
-export function entropyBits(counts: ArrayLike<number>): number {
-  let n = 0;
-  for (let s = 0; s < counts.length; s++) n += counts[s]!;
-  let h = 0;
-  for (let s = 0; s < counts.length; s++) {
-    const c = counts[s]!;
-    if (c > 0) h -= c * Math.log2(c / n);
-  }
-  return h;
 }
 
 /** Writes the used-symbol set: exp-Golomb(m - 2, 0), a 4-bit order k, then each symbol's gap to the previous with exp-Golomb(k). */

@@ -1,5 +1,6 @@
 // What compression produces: a graph plus codebooks, quantized tensors and float pass-through tensors.
 import type { ModelGraph } from './graph.js';
+import { CompressedModelError } from './errors.js';
 
 /** A JSON value (metadata carried in `.sws` files and reports). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -124,4 +125,36 @@ export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/** A named tensor's dense float32 values in tfjs layout. */
+export interface DenseTensor {
+  /** Shape in tfjs layout. */
+  shape: number[];
+  /** Row-major values. */
+  values: Float32Array;
+}
+
+/**
+ * Every tensor of a compressed model as dense float32 values, quantized ones looked up in their codebook.
+ * Float tensors are shared, not copied. Throws `CompressedModelError` naming the tensor for a missing
+ * codebook or an index outside it.
+ */
+export function dequantize(compressed: CompressedModel): Map<string, DenseTensor> {
+  const books = new Map(compressed.codebooks.map((c) => [c.name, c]));
+  const out = new Map<string, DenseTensor>();
+  for (const t of compressed.quantized) {
+    const cb = books.get(t.codebook);
+    if (cb === undefined) throw new CompressedModelError(t.name, `refers to codebook "${t.codebook}", which the model does not have`);
+    const values = new Float32Array(t.indices.length);
+    const book = cb.values;
+    for (let i = 0; i < values.length; i++) {
+      const k = t.indices[i]!;
+      if (k >= book.length) throw new CompressedModelError(t.name, `index ${k} at element ${i} is outside codebook "${cb.name}" (${book.length} values)`);
+      values[i] = book[k]!;
+    }
+    out.set(t.name, { shape: [...t.shape], values });
+  }
+  for (const t of compressed.float) out.set(t.name, { shape: [...t.shape], values: t.values });
+  return out;
 }

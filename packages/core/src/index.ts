@@ -32,6 +32,8 @@ export {
 } from './graph.js';
 export {
   shapeSize,
+  dequantize,
+  type DenseTensor,
   type JsonValue,
   type Codebook,
   type QuantizedTensor,
@@ -66,4 +68,5 @@ export {
   type PriorGradients,
   type ComponentMoments,
 } from './mixture.js';
+export { huffmanCodeLengths, huffmanBits, entropyBits } from './entropy.js';
 export { inferShapes, validateGraph, validateCompressedModel, type WeightShapes, type ValidateCompressedModelOptions } from './validate.js';

@@ -11,8 +11,9 @@ export {
   type MergeResult,
 } from './merge.js';
 export { createAssigner, assignComponents, decisionRegions, type AssignmentRule, type Assigner, type DecisionRegions } from './assign.js';
-export { quantize, dequantize, type QuantizeOptions, type QuantizeResult, type WeightError } from './quantize.js';
-export { huffmanCodeLengths, huffmanBits, entropyBits } from './huffman.js';
+export { dequantize } from '@softweight/core';
+export { quantize, type QuantizeOptions, type QuantizeResult, type WeightError } from './quantize.js';
+export { huffmanCodeLengths, huffmanBits, entropyBits } from '@softweight/core';
 export {
   compressionReport,
   matrixLayoutOf,

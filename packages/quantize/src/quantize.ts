@@ -2,7 +2,7 @@
 import { validateMixture, type Codebook, type CompressedModel, type FloatTensor, type MixtureState, type QuantizedTensor } from '@softweight/core';
 import { createAssigner, type AssignmentRule } from './assign.js';
 import { mergeComponents, type MergeDivergence, type MergeReport } from './merge.js';
-import { resolveInput, type QuantizeInput, type WeightTensor } from './input.js';
+import { resolveInput, type QuantizeInput } from './input.js';
 import { QuantizeError } from './errors.js';
 
 /** Options of `quantize`. */
@@ -139,24 +139,3 @@ export function quantize(input: QuantizeInput, mixture: MixtureState, options: Q
   };
 }
 
-/**
- * Every tensor of a compressed model as float32 values (quantized tensors looked up in their codebook),
- * in the model's order: what a runtime loads into the network to evaluate it.
- */
-export function dequantize(compressed: CompressedModel): Map<string, WeightTensor> {
-  const books = new Map(compressed.codebooks.map((c) => [c.name, c]));
-  const out = new Map<string, WeightTensor>();
-  for (const t of compressed.quantized) {
-    const cb = books.get(t.codebook);
-    if (cb === undefined) throw new QuantizeError(t.name, `refers to codebook "${t.codebook}", which the model does not have`);
-    const v = new Float32Array(t.indices.length);
-    for (let i = 0; i < v.length; i++) {
-      const x = cb.values[t.indices[i]!];
-      if (x === undefined) throw new QuantizeError(t.name, `index ${t.indices[i]} at element ${i} is outside codebook "${cb.name}" (${cb.values.length} values)`);
-      v[i] = x;
-    }
-    out.set(t.name, { shape: [...t.shape], values: v });
-  }
-  for (const t of compressed.float) out.set(t.name, { shape: [...t.shape], values: t.values });
-  return out;
-}

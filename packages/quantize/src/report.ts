@@ -1,7 +1,6 @@
 // The paper's compression accounting (Deep Compression scheme): sparse gap + index streams, Huffman coded.
-import { shapeSize, type Codebook, type CompressedModel, type CompressionReport, type GraphNode, type MatrixKind, type StreamBits, type TensorReport } from '@softweight/core';
+import { entropyBits, huffmanBits, shapeSize, type Codebook, type CompressedModel, type CompressionReport, type GraphNode, type MatrixKind, type StreamBits, type TensorReport } from '@softweight/core';
 import { QuantizeError } from './errors.js';
-import { entropyBits, huffmanBits } from './huffman.js';
 
 /**
  * How a tensor's elements are read into the matrix the accounting scans row by row.

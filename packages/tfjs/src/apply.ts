@@ -1,6 +1,8 @@
 // Puts compressed (dequantized) weights into tfjs models: into an existing model, or into one rebuilt from the graph.
 import * as tf from '@tensorflow/tfjs';
 import {
+  dequantize,
+  nodeWeightNames,
   shapeSize,
   SoftweightError,
   validateCompressedModel,
@@ -34,19 +36,6 @@ export class WeightMismatchError extends SoftweightError {
   }
 }
 
-/** Every tensor of a compressed model as float32 values: quantized ones looked up in their codebook. */
-function dequantize(compressed: CompressedModel): Map<string, { shape: number[]; values: Float32Array }> {
-  const codebooks = new Map(compressed.codebooks.map((c) => [c.name, c.values]));
-  const out = new Map<string, { shape: number[]; values: Float32Array }>();
-  for (const q of compressed.quantized) {
-    const book = codebooks.get(q.codebook)!;
-    const values = new Float32Array(q.indices.length);
-    for (let i = 0; i < values.length; i++) values[i] = book[q.indices[i]!]!;
-    out.set(q.name, { shape: [...q.shape], values });
-  }
-  for (const f of compressed.float) out.set(f.name, { shape: [...f.shape], values: f.values });
-  return out;
-}
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
@@ -131,19 +120,6 @@ function layerFor(node: GraphNode): tf.layers.Layer {
   }
 }
 
-/** The weight names of a node in the order its tfjs layer's `setWeights` expects. */
-function layerWeightOrder(node: GraphNode): string[] {
-  switch (node.kind) {
-    case 'dense':
-    case 'conv2d':
-    case 'depthwiseConv2d':
-      return node.bias === undefined ? [node.kernel] : [node.kernel, node.bias];
-    case 'batchNorm':
-      return [node.gamma, node.beta, node.movingMean, node.movingVariance].filter((n): n is string => n !== undefined);
-    default:
-      return [];
-  }
-}
 
 /**
  * Builds a runnable tfjs functional model from a compressed model alone (graph + dequantized weights), so a `.sws`
@@ -173,7 +149,7 @@ function buildModel(graph: ModelGraph, weight: (name: string) => { shape: number
   }
   const model = tf.model({ name: graph.name, inputs, outputs: graph.outputs.map((o) => symbols.get(o)!) });
   for (const [layer, node] of layers) {
-    const names = layerWeightOrder(node);
+    const names = nodeWeightNames(node);
     if (names.length === 0) continue;
     const values = names.map((n) => {
       const t = weight(n);

@@ -1,6 +1,7 @@
 // Test models: ModelGraphs with random quantized weights, and the same network built in tfjs from a graph.
 import * as tf from '@tensorflow/tfjs';
-import { nodeWeightNames, shapeSize, type CompressedModel, type GraphNode, type ModelGraph, type QuantizedTensor, type FloatTensor, inferShapes } from '@softweight/core';
+import { dequantize, nodeWeightNames, shapeSize, type CompressedModel, type GraphNode, type ModelGraph, type QuantizedTensor, type FloatTensor, inferShapes } from '@softweight/core';
+import { fromCompressed } from '@softweight/tfjs';
 
 /** Deterministic PRNG (mulberry32) so every run tests the same numbers. */
 export function rng(seed: number): () => number {
@@ -109,80 +110,10 @@ export function quantizeRandomly(graph: ModelGraph, opts: RandomWeights): Compre
 }
 
 /** The weight values (tfjs layout) of a compressed model, dequantized. */
-export function denseWeights(model: CompressedModel): Map<string, { shape: number[]; values: Float32Array }> {
-  const cbs = new Map(model.codebooks.map((c) => [c.name, c]));
-  const out = new Map<string, { shape: number[]; values: Float32Array }>();
-  for (const t of model.float) out.set(t.name, { shape: t.shape, values: t.values });
-  for (const t of model.quantized) {
-    const cb = cbs.get(t.codebook)!;
-    out.set(t.name, { shape: t.shape, values: Float32Array.from(t.indices, (i) => cb.values[i]!) });
-  }
-  return out;
-}
-
-function layerFor(node: GraphNode): tf.layers.Layer {
-  const name = node.name;
-  switch (node.kind) {
-    case 'dense':
-      return tf.layers.dense({ name, units: node.units, activation: node.activation, useBias: node.bias !== undefined });
-    case 'conv2d':
-      return tf.layers.conv2d({ name, filters: node.filters, kernelSize: node.kernelSize, strides: node.strides, padding: node.padding, dilationRate: node.dilation, activation: node.activation, useBias: node.bias !== undefined });
-    case 'depthwiseConv2d':
-      return tf.layers.depthwiseConv2d({ name, kernelSize: node.kernelSize, strides: node.strides, padding: node.padding, dilationRate: node.dilation, depthMultiplier: node.depthMultiplier, activation: node.activation, useBias: node.bias !== undefined });
-    case 'maxPool2d':
-      return tf.layers.maxPooling2d({ name, poolSize: node.poolSize, strides: node.strides, padding: node.padding });
-    case 'avgPool2d':
-      return tf.layers.averagePooling2d({ name, poolSize: node.poolSize, strides: node.strides, padding: node.padding });
-    case 'globalAvgPool2d':
-      return tf.layers.globalAveragePooling2d({ name });
-    case 'flatten':
-      return tf.layers.flatten({ name });
-    case 'reshape':
-      return tf.layers.reshape({ name, targetShape: node.targetShape });
-    case 'activation':
-      return tf.layers.activation({ name, activation: node.activation });
-    case 'batchNorm':
-      return tf.layers.batchNormalization({ name, axis: -1, epsilon: node.epsilon, center: node.beta !== undefined, scale: node.gamma !== undefined });
-    case 'add':
-      return tf.layers.add({ name });
-    case 'concat':
-      return tf.layers.concatenate({ name, axis: node.axis });
-    case 'dropout':
-      return tf.layers.dropout({ name, rate: node.rate });
-    case 'zeroPadding2d':
-      return tf.layers.zeroPadding2d({ name, padding: node.padding });
-  }
-}
+export const denseWeights = dequantize;
 
 /** The tfjs functional model a ModelGraph describes, with the compressed model's (dequantized) weights set. */
-export function tfjsModel(model: CompressedModel): tf.LayersModel {
-  const { graph } = model;
-  const weights = denseWeights(model);
-  const sym = new Map<string, tf.SymbolicTensor>();
-  const inputs = graph.inputs.map((i) => {
-    const t = tf.input({ shape: i.shape, name: i.name });
-    sym.set(i.name, t);
-    return t;
-  });
-  const layers: [tf.layers.Layer, GraphNode][] = [];
-  for (const node of graph.nodes) {
-    const layer = layerFor(node);
-    const ins = node.inputs.map((n) => sym.get(n)!);
-    const out = layer.apply(ins.length === 1 ? ins[0]! : ins) as tf.SymbolicTensor;
-    sym.set(node.name, out);
-    layers.push([layer, node]);
-  }
-  const m = tf.model({ inputs, outputs: graph.outputs.map((o) => sym.get(o)!) });
-  for (const [layer, node] of layers) {
-    const names = nodeWeightNames(node);
-    if (names.length === 0) continue;
-    layer.setWeights(names.map((n) => {
-      const w = weights.get(n)!;
-      return tf.tensor(w.values, w.shape);
-    }));
-  }
-  return m;
-}
+export const tfjsModel = fromCompressed;
 
 /** `count` random inputs in [0, 1) for a graph input of `shape` (without batch), flattened NHWC. */
 export function randomInputs(shape: readonly number[], count: number, seed: number): Float32Array {
