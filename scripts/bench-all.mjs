@@ -24,24 +24,21 @@ if (files.length === 0) {
   process.exit(0);
 }
 
-/** Display rows of a BENCH_JSON object: its top-level numbers and strings (the headline figures), or with
- * `--detail` every leaf, nested keys joined with dots and array items named by their `name` field. */
+/** Display rows of a BENCH_JSON object: its top-level figures and every figure under a key containing "ratio"
+ * (the headline), or with `--detail` every leaf; nested keys joined with dots, array items named by `name`/`model`. */
 function rowsOf(bench, obj) {
-  if (!detail) {
-    return Object.entries(obj)
-      .filter(([k, v]) => k !== 'bench' && v !== null && typeof v !== 'object')
-      .map(([k, v]) => ({ bench, metric: k, value: typeof v === 'number' ? fmt(v) : String(v) }));
-  }
   const rows = [];
-  const walk = (prefix, v) => {
+  const walk = (prefix, v, ratioPath) => {
     if (v === null || v === undefined) return;
     if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(`${prefix}[${item && typeof item === 'object' && 'name' in item ? item.name : i}]`, item));
+      v.forEach((item, i) => walk(`${prefix}[${item && typeof item === 'object' && 'name' in item ? item.name : item && typeof item === 'object' && 'model' in item ? item.model : i}]`, item, ratioPath));
     } else if (typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) if (k !== 'name' || prefix === '') walk(prefix ? `${prefix}.${k}` : k, x);
-    } else rows.push({ bench, metric: prefix, value: typeof v === 'number' ? fmt(v) : String(v) });
+      for (const [k, x] of Object.entries(v)) if ((k !== 'name' && k !== 'model') || prefix === '') walk(prefix ? `${prefix}.${k}` : k, x, ratioPath || /ratio/i.test(k));
+    } else if (prefix !== 'bench' && (detail || !prefix.includes('.') && !prefix.includes('[') || ratioPath)) {
+      rows.push({ bench, metric: prefix, value: typeof v === 'number' ? fmt(v) : String(v) });
+    }
   };
-  walk('', obj);
+  walk('', obj, false);
   return rows;
 }
 
