@@ -117,6 +117,26 @@ for (const backend of BACKENDS) {
   });
 }
 
+test('auto times steps with and without the worker and keeps the faster mode; parameters stay bit for bit the same', async () => {
+  assert.ok(await tf.setBackend('cpu'));
+  const run = async (parallel: 'auto' | false) => {
+    const { model, x, y } = setup(11);
+    const prior = new GaussianMixturePrior({ ...OPTIONS, parallel }).attach(model);
+    // 24 steps: 8 timed with the worker, 8 without, then 8 in the faster mode.
+    await model.fit(x, y, { batchSize: 16, epochs: 6, shuffle: false, verbose: 0, callbacks: [prior.callback()] });
+    const out = { weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())), state: prior.state(), evaluations: prior.parallelEvaluations };
+    prior.detach();
+    tf.dispose([x, y]);
+    model.dispose();
+    return out;
+  };
+  const sync = await run(false);
+  const auto = await run('auto');
+  assert.ok(auto.evaluations === 4 * 8 || auto.evaluations === 4 * 16, `worker evaluations ${auto.evaluations}`);
+  assert.deepEqual(auto.weights, sync.weights);
+  assert.deepEqual(auto.state, sync.state);
+});
+
 test('a script that trains with the prior on the worker thread and never detaches exits by itself', () => {
   const fixture = join(dirname(fileURLToPath(import.meta.url)), 'test-utils', 'fit-and-exit.ts');
   for (const backend of BACKENDS) {

@@ -120,6 +120,10 @@ function workerThreads(): NodeWorkerThreads | null {
   const p = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
   if (typeof p?.versions?.node !== 'string' || typeof p.getBuiltinModule !== 'function') return null;
   if (typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
+  // One core: the worker could only take turns with the main thread.
+  const os = p.getBuiltinModule('node:os') as { availableParallelism?: () => number; cpus?: () => unknown[] } | undefined;
+  const cores = os?.availableParallelism?.() ?? os?.cpus?.().length ?? 1;
+  if (cores < 2) return null;
   const mod = p.getBuiltinModule('node:worker_threads') as Partial<NodeWorkerThreads> | undefined;
   return typeof mod?.Worker === 'function' && typeof mod.MessageChannel === 'function' ? (mod as NodeWorkerThreads) : null;
 }
@@ -322,4 +326,51 @@ export class ParallelPriorRunner {
       Atomics.wait(words, at, v, left);
     }
   }
+}
+
+/** Steps per probe of each mode, of which the first PROBE_SKIP are not timed (worker start, caches). */
+const PROBE_STEPS = 8;
+const PROBE_SKIP = 2;
+/** Steps run in the chosen mode before probing again (the machine's load changes). */
+const RUN_STEPS = 240;
+
+/**
+ * Chooses, online, between the worker thread and the main thread for the prior (option `parallel: 'auto'`):
+ * the worker only pays off when a second core is actually free, which on a busy machine it is not (then the
+ * worker takes turns with the main thread and adds its hand-over costs). So every cycle times PROBE_STEPS
+ * training steps with the worker and as many without, then runs RUN_STEPS steps in the faster mode.
+ * Results are bit for bit the same in both modes, so the choice never changes what is computed.
+ */
+export class ParallelChooser {
+  private position = 0;
+  private worker: number[] = [];
+  private main: number[] = [];
+  private choice = true;
+
+  /** Whether the coming step should use the worker. */
+  useWorker(): boolean {
+    if (this.position < PROBE_STEPS) return true;
+    if (this.position < 2 * PROBE_STEPS) return false;
+    return this.choice;
+  }
+
+  /** Records the wall time of a finished training step. */
+  record(ms: number): void {
+    const p = this.position;
+    if (p >= PROBE_SKIP && p < PROBE_STEPS) this.worker.push(ms);
+    else if (p >= PROBE_STEPS + PROBE_SKIP && p < 2 * PROBE_STEPS) this.main.push(ms);
+    this.position++;
+    if (this.position === 2 * PROBE_STEPS) {
+      this.choice = median(this.worker) <= median(this.main);
+      this.worker = [];
+      this.main = [];
+    } else if (this.position === 2 * PROBE_STEPS + RUN_STEPS) {
+      this.position = 0;
+    }
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[s.length >> 1]!;
 }

@@ -24,7 +24,7 @@ import {
 import { adamStep, createAdam, type AdamSettings, type AdamState } from './adam.js';
 import { PriorError } from './errors.js';
 import { mixturePriorTerms, prepareMixture, proportionGradients, type PreparedMixture, type PriorMethod, type PriorTerms } from './fast.js';
-import { ParallelPriorRunner } from './parallel.js';
+import { ParallelChooser, ParallelPriorRunner } from './parallel.js';
 import { GaussianMixtureRegularizer, isMixtureRegularizer, type PriorBinding } from './regularizer.js';
 
 /** Adam learning rate of every mixture group (PAPER.md section 4; the weights use the model's own optimizer). */
@@ -348,6 +348,8 @@ export class GaussianMixturePrior implements PriorBinding {
   private job: ParallelJob | null = null;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private parallelCount = 0;
+  private readonly chooser = new ParallelChooser();
+  private stepStart = NaN;
 
   constructor(options: GaussianMixturePriorOptions) {
     this.options = resolvePriorOptions(options);
@@ -649,11 +651,12 @@ export class GaussianMixturePrior implements PriorBinding {
    */
   async beginStep(): Promise<void> {
     this.job = null;
+    this.stepStart = performance.now();
     if (this.idleTimer !== null) {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
     }
-    if (this.options.parallel === false || this.parallelOff || this.attachedModel === null) return;
+    if (this.options.parallel === false || this.parallelOff || this.attachedModel === null || !this.chooser.useWorker()) return;
     if (this.runner === null || !this.runner.usable) {
       this.runner = await ParallelPriorRunner.start();
       if (this.runner === null) {
@@ -671,6 +674,12 @@ export class GaussianMixturePrior implements PriorBinding {
     const id = this.runner.begin(inputs, this.mixture(), gradScale, this.options.method);
     if (id === 0) return;
     this.job = { id, dataIds: tensors.map((t) => t.dataId), step: this.step, version: this.version, gradScale };
+  }
+
+  /** @internal Called by the fit callback after every batch, before the mixture step: times the step for the chooser. */
+  endStep(): void {
+    if (this.options.parallel !== false && !this.parallelOff && this.stepStart === this.stepStart) this.chooser.record(performance.now() - this.stepStart);
+    this.stepStart = NaN;
   }
 
   /**
@@ -839,6 +848,7 @@ class PriorCallback extends tf.Callback {
   }
 
   override async onBatchEnd(): Promise<void> {
+    this.prior.endStep();
     this.prior.stepMixture();
   }
 }
