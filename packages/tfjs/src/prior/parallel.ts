@@ -328,18 +328,19 @@ export class ParallelPriorRunner {
   }
 }
 
-/** Steps per probe of each mode, of which the first PROBE_SKIP are not timed (worker start, caches). */
-const PROBE_STEPS = 8;
-const PROBE_SKIP = 2;
+/** Untimed worker steps at the start of every cycle (worker start, its JIT, caches). */
+const WARM_STEPS = 8;
+/** Timed steps, alternating worker and main thread so that both see the same machine load. */
+const PROBE_STEPS = 16;
 /** Steps run in the chosen mode before probing again (the machine's load changes). */
-const RUN_STEPS = 240;
+const RUN_STEPS = 480;
 
 /**
  * Chooses, online, between the worker thread and the main thread for the prior (option `parallel: 'auto'`):
  * the worker only pays off when a second core is actually free, which on a busy machine it is not (then the
- * worker takes turns with the main thread and adds its hand-over costs). So every cycle times PROBE_STEPS
- * training steps with the worker and as many without, then runs RUN_STEPS steps in the faster mode.
- * Results are bit for bit the same in both modes, so the choice never changes what is computed.
+ * worker takes turns with the main thread and adds its hand-over costs). Every cycle runs WARM_STEPS steps
+ * with the worker, times PROBE_STEPS steps alternating worker and main thread, then runs RUN_STEPS steps in
+ * the faster mode. Results are bit for bit the same in both modes, so the choice never changes what is computed.
  */
 export class ParallelChooser {
   private position = 0;
@@ -349,22 +350,22 @@ export class ParallelChooser {
 
   /** Whether the coming step should use the worker. */
   useWorker(): boolean {
-    if (this.position < PROBE_STEPS) return true;
-    if (this.position < 2 * PROBE_STEPS) return false;
+    const p = this.position;
+    if (p < WARM_STEPS) return true;
+    if (p < WARM_STEPS + PROBE_STEPS) return (p - WARM_STEPS) % 2 === 0;
     return this.choice;
   }
 
-  /** Records the wall time of a finished training step. */
+  /** Records the wall time of a finished training step (in the mode `useWorker` gave for it). */
   record(ms: number): void {
     const p = this.position;
-    if (p >= PROBE_SKIP && p < PROBE_STEPS) this.worker.push(ms);
-    else if (p >= PROBE_STEPS + PROBE_SKIP && p < 2 * PROBE_STEPS) this.main.push(ms);
+    if (p >= WARM_STEPS && p < WARM_STEPS + PROBE_STEPS) ((p - WARM_STEPS) % 2 === 0 ? this.worker : this.main).push(ms);
     this.position++;
-    if (this.position === 2 * PROBE_STEPS) {
+    if (this.position === WARM_STEPS + PROBE_STEPS) {
       this.choice = median(this.worker) <= median(this.main);
       this.worker = [];
       this.main = [];
-    } else if (this.position === 2 * PROBE_STEPS + RUN_STEPS) {
+    } else if (this.position === WARM_STEPS + PROBE_STEPS + RUN_STEPS) {
       this.position = 0;
     }
   }
