@@ -323,7 +323,13 @@ export class ParallelPriorRunner {
         void this.close();
         return false;
       }
-      Atomics.wait(words, at, v, left);
+      try {
+        Atomics.wait(words, at, v, left);
+      } catch {
+        // A thread that may not block (a browser's or Electron renderer's main thread): no worker then.
+        void this.close();
+        return false;
+      }
     }
   }
 }

@@ -657,7 +657,13 @@ export class GaussianMixturePrior implements PriorBinding {
       this.idleTimer = null;
     }
     if (this.options.parallel === false || this.parallelOff || this.attachedModel === null || !this.chooser.useWorker()) return;
-    if (this.runner === null || !this.runner.usable) {
+    if (this.runner !== null && !this.runner.usable) {
+      // The worker failed, stalled past the timeout, or this thread may not block: stay on the main thread.
+      this.parallelOff = true;
+      this.stopWorker();
+      return;
+    }
+    if (this.runner === null) {
       this.runner = await ParallelPriorRunner.start();
       if (this.runner === null) {
         this.parallelOff = true;
