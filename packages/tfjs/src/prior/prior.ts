@@ -6,7 +6,10 @@
 //      penalty (tau_t / N) * (-sum_i log p(w_i | theta_t)); the first covered tensor also carries
 //      (tau_t / N) * (-log p(theta_t)) (the hyper-priors, constant in w). The regularizer's forward pass reads
 //      the weights (in place on wasm, else dataSync), computes the penalty, its weight gradient and the mixture sums in plain JS
-//      (prior/fast.ts) and hands tfjs the weight gradient through tf.customGrad.
+//      (prior/kernel.ts) and hands tfjs the weight gradient through tf.customGrad. With the callback under Node (option
+//      parallel), the same kernel may already have run on a worker thread since onBatchBegin (prior/parallel.ts): the
+//      forward pass then takes that result, bit for bit what it would have computed, if the weights, mixture and
+//      tau are still the ones the worker saw.
 //   2. The model's optimizer steps the weights with d loss / d w (CE + penalty), as for any regularizer.
 //   3. The callback's onBatchEnd steps the mixture with its own Adam (one learning rate per group) along
 //      d loss / d theta evaluated at the same (w_t, theta_t) as step 1: a joint gradient step, the same as
