@@ -689,6 +689,8 @@ export class GaussianMixturePrior implements PriorBinding {
   endStep(): void {
     if (this.options.parallel !== false && !this.parallelOff && this.stepStart === this.stepStart) this.chooser.record(performance.now() - this.stepStart);
     this.stepStart = NaN;
+    // The step's worker result has been used (or not); nothing later in this step may take it.
+    this.job = null;
   }
 
   /**
