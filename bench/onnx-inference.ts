@@ -2,18 +2,9 @@
 import * as ort from 'onnxruntime-node';
 import type { CompressedModel, GraphNode, ModelGraph } from '@softweight/core';
 import { toOnnx, type WeightMode } from '@softweight/onnx';
+import { seededRandom } from '@softweight/core';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const dense = (name: string, input: string, units: number, activation: 'relu' | 'softmax'): GraphNode => ({
   kind: 'dense', name, inputs: [input], units, kernel: `${name}/kernel`, bias: `${name}/bias`, activation,

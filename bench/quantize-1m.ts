@@ -1,6 +1,7 @@
 // Benchmark: quantize 1M weights under a 17-component mixture; core's reference mapAssign is the competitor.
 import { initMixture, mapAssign, type ModelGraph } from '@softweight/core';
 import { assignComponents, compressionReport, deepCompressionBaseline, quantize, type QuantizeInput } from '@softweight/quantize';
+import { seededRandom } from '@softweight/core';
 
 const N_IN = 1000;
 const N_OUT = 1000;
@@ -8,17 +9,8 @@ const N = N_IN * N_OUT;
 const J = 17;
 const REPEATS = 5;
 
-/** Deterministic PRNG (mulberry32) and normal deviates (Box-Muller). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG and normal deviates (Box-Muller). */
+const rng = seededRandom;
 const rand = rng(42);
 const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 

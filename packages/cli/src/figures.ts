@@ -1,7 +1,7 @@
 // The paper's Figures 1 and 3 as SVG: vega-lite specs compiled to vega and rendered headless (no canvas needed).
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { View, parse } from 'vega';
-import { mulberry32 } from './rng.js';
+import { seededRandom } from '@softweight/core';
 
 /** The mixture at one epoch: per component mean, standard deviation and mixing proportion. */
 export interface MixtureSnapshot {
@@ -104,7 +104,7 @@ export async function figure3Dynamics(history: MixtureSnapshot[]): Promise<strin
  */
 export async function figure3Scatter(initial: Float32Array, final: Float32Array, mixture: MixtureSnapshot, maxPoints = 1500, seed = 7): Promise<string> {
   const n = Math.min(initial.length, final.length);
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const zeroSigma = mixture.sigmas[0] ?? 0.01;
   const away: number[] = [];
   for (let i = 0; i < n; i++) if (Math.abs(final[i] ?? 0) > 3 * zeroSigma) away.push(i);

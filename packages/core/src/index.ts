@@ -69,4 +69,5 @@ export {
   type ComponentMoments,
 } from './mixture.js';
 export { huffmanCodeLengths, huffmanBits, entropyBits } from './entropy.js';
+export { seededRandom } from './random.js';
 export { inferShapes, validateGraph, validateCompressedModel, type WeightShapes, type ValidateCompressedModelOptions } from './validate.js';

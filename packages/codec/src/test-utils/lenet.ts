@@ -1,17 +1,8 @@
 // A realistic synthetic compressed LeNet-300-100 (structured sparsity, skewed codebook use) for size tests and benchmarks.
-import type { CompressedModel, ModelGraph } from '@softweight/core';
+import { seededRandom, type CompressedModel, type ModelGraph } from '@softweight/core';
 
 /** Deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 function normal(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

@@ -1,17 +1,9 @@
 // Seeded random numbers and random mixture cases for core's tests (never shipped: excluded from the build).
 import type { MixtureState } from '../mixture.js';
+import { seededRandom } from '../random.js';
 
 /** A seeded uniform generator on [0, 1) (mulberry32), so every failing case can be replayed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 /** Standard normal draws (Box-Muller) from a uniform generator. */
 export function normal(u: () => number): () => number {

@@ -1,19 +1,10 @@
 // Test models: ModelGraphs with random quantized weights, and the same network built in tfjs from a graph.
 import * as tf from '@tensorflow/tfjs';
-import { dequantize, nodeWeightNames, shapeSize, type CompressedModel, type GraphNode, type ModelGraph, type QuantizedTensor, type FloatTensor, inferShapes } from '@softweight/core';
+import { dequantize, nodeWeightNames, seededRandom, shapeSize, type CompressedModel, type GraphNode, type ModelGraph, type QuantizedTensor, type FloatTensor, inferShapes } from '@softweight/core';
 import { fromCompressed } from '@softweight/tfjs';
 
 /** Deterministic PRNG (mulberry32) so every run tests the same numbers. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 /** Options of `quantizeRandomly`. */
 export interface RandomWeights {

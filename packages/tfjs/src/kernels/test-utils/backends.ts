@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import assert from 'node:assert/strict';
 import { registerWasmTrainingKernels } from '../register.js';
+import { seededRandom } from '@softweight/core';
 
 /** Plain tensor data, backend-neutral. */
 export interface Data {
@@ -26,16 +27,7 @@ export async function on<T>(backend: 'cpu' | 'wasm', f: () => T): Promise<T> {
 }
 
 /** A seeded uniform generator in [0, 1) (mulberry32), for reproducible test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 /** Random data of `shape` with values uniform in [-1, 1). */
 export function randomData(shape: number[], seed: number): Data {
