@@ -180,7 +180,7 @@ export async function compress(path: string, opts: CompressOptions, out: Output)
     state = { kind: 'compress', settings, pretrainedError: NaN, finishedEpochs: 0, history: [], mixtures: [], elapsedSeconds: 0 };
   }
   const s = state.settings;
-  const data: Dataset = loadData(s.data, s.limits);
+  const data: Dataset = await loadData(s.data, s.limits);
   const inputShape = fitInputShape(model.inputs[0]?.shape ?? [], data.train, `--data ${s.data}`);
   s.datasetSize = data.train.count;
   // Structure check before any long work: unsupported layers fail here, with every one named.

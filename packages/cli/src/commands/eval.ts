@@ -45,7 +45,7 @@ export async function loadAnyModel(path: string): Promise<{ model: tf.LayersMode
 export async function evalCommand(path: string, opts: EvalOptions, out: Output): Promise<EvalResult> {
   await useBackend(opts.backend);
   const { model, format } = await loadAnyModel(path);
-  const data = loadData(opts.data, { train: 1, ...(opts.limitTest ? { test: posInt('--limit-test', opts.limitTest, 0) } : {}) });
+  const data = await loadData(opts.data, { train: 1, ...(opts.limitTest ? { test: posInt('--limit-test', opts.limitTest, 0) } : {}) });
   const shape = fitInputShape(model.inputs[0]?.shape ?? [], data.test, `--data ${opts.data}`);
   out.line(`evaluating ${path} on ${data.test.count} test samples (${data.source})`);
   const testError = evaluateError(model, data.test, shape);

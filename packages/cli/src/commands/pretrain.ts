@@ -105,7 +105,7 @@ export async function pretrain(opts: PretrainOptions, out: Output): Promise<Pret
     };
     model = buildArch(state.arch, state.seed);
   }
-  const data = loadData(state.data, state.limits);
+  const data = await loadData(state.data, state.limits);
   const inputShape = fitInputShape(model.inputs[0]?.shape ?? [], data.train, `--data ${state.data}`);
   ensureOutDir(opts.out);
   const optimizer = tf.train.adam(state.lr);
