@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, errorLine } from './errors.js';
 import { makeOutput, type Output } from './progress.js';
+import { io, processIO, withIO, type CliIO } from './io.js';
 import { pretrain, type PretrainOptions } from './commands/pretrain.js';
 import { compress, summaryTable, type CompressOptions } from './commands/compress.js';
 import { evalCommand, type EvalOptions } from './commands/eval.js';
@@ -21,10 +22,10 @@ function backendOption(): Option {
 }
 
 function printResult(out: Output, result: unknown, human: (r: never) => string | undefined): void {
-  if (out.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (out.json) io().out(`${JSON.stringify(result, null, 2)}\n`);
   else {
     const text = human(result as never);
-    if (text) process.stdout.write(`${text}\n`);
+    if (text) io().out(`${text}\n`);
   }
 }
 
@@ -37,6 +38,7 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
     .option('--json', 'print the result as JSON on stdout')
     .option('--verbose', 'show stack traces and extra detail')
     .option('--quiet', 'no progress output')
+    .configureOutput({ writeOut: (text) => io().out(text), writeErr: (text) => io().err(text) })
     .showHelpAfterError()
     .exitOverride();
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
@@ -166,8 +168,12 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
   return program;
 }
 
-/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. `channels` default to the process's streams. */
+export async function main(argv: string[], channels: CliIO = processIO): Promise<number> {
+  return withIO(channels, () => run(argv));
+}
+
+async function run(argv: string[]): Promise<number> {
   let code = 0;
   let verbose = argv.includes('--verbose');
   const program = buildProgram(async (fn) => {
@@ -184,8 +190,8 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     code = err instanceof CliError ? err.exitCode : 1;
-    process.stderr.write(`softweight: error: ${errorLine(err)}\n`);
-    if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    io().err(`softweight: error: ${errorLine(err)}\n`);
+    if (verbose && err instanceof Error && err.stack) io().err(`${err.stack}\n`);
   }
   return code;
 }

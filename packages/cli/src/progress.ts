@@ -1,5 +1,6 @@
 // Progress output: a cli-progress bar with ETA, loss and error on a TTY, one plain line per epoch otherwise.
 import cliProgress from 'cli-progress';
+import { io, processIO } from './io.js';
 
 /** Where the CLI writes human-readable progress (stderr, so `--json` stdout stays machine-readable). */
 export interface Output {
@@ -19,12 +20,12 @@ export interface Output {
 export function makeOutput(opts: { json?: boolean; verbose?: boolean; quiet?: boolean }): Output {
   const quiet = opts.quiet === true;
   return {
-    tty: Boolean(process.stderr.isTTY) && !quiet && process.env.CI === undefined,
+    tty: io() === processIO && Boolean(process.stderr.isTTY) && !quiet && process.env.CI === undefined,
     verbose: opts.verbose === true,
     json: opts.json === true,
     quiet,
     line(msg: string) {
-      if (!quiet) process.stderr.write(`${msg}\n`);
+      if (!quiet) io().err(`${msg}\n`);
     },
   };
 }
