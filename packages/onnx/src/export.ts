@@ -1,5 +1,6 @@
 // toOnnx: turns a CompressedModel into ONNX bytes. NHWC in and out like tfjs; NCHW inside around convolutions.
 import {
+  NODE_KINDS,
   UnsupportedLayerError,
   inferShapes,
   validateCompressedModel,
@@ -42,22 +43,7 @@ export const PRODUCER_NAME = '@softweight/onnx';
 export const PRODUCER_VERSION = '0.1.0';
 
 /** Every `ModelGraph` node kind `toOnnx` exports. */
-export const SUPPORTED_NODE_KINDS: readonly NodeKind[] = [
-  'dense',
-  'conv2d',
-  'depthwiseConv2d',
-  'maxPool2d',
-  'avgPool2d',
-  'globalAvgPool2d',
-  'flatten',
-  'reshape',
-  'activation',
-  'batchNorm',
-  'add',
-  'concat',
-  'dropout',
-  'zeroPadding2d',
-];
+export const SUPPORTED_NODE_KINDS: readonly NodeKind[] = NODE_KINDS;
 
 /** Every activation `toOnnx` exports. */
 export const SUPPORTED_ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'tanh', 'softmax'];
