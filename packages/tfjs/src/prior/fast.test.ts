@@ -3,50 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { logMixtureDensity, priorGradients, responsibilities, type MixtureState } from '@softweight/core';
 import { fastPriorGradients, PriorError, type PriorMethod } from '../index.js';
+import { gaussian, randomMixture, rng, sampleWeights } from './test-utils/random.js';
 
 /** The bound of fast.ts: relative to each quantity's natural scale. */
 const EPS = 1e-5;
 /** float32 storage of the weight gradient. */
 const F32 = 2.4e-7;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 4294967296;
-  };
-}
-
-function gaussian(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
-}
-
-/** A random mixture; sigmas log-uniform in [sigmaMin, 0.3]. */
-function randomMixture(r: () => number, J: number, sigmaMin: number, learnPi0: boolean): MixtureState {
-  const means = new Float64Array(J);
-  const logPrecisions = new Float64Array(J);
-  const mixingLogits = new Float64Array(J);
-  for (let j = 0; j < J; j++) {
-    if (j > 0) {
-      means[j] = (r() - 0.5) * 0.8;
-      mixingLogits[j] = gaussian(r) * 2;
-    }
-    const sigma = Math.exp(Math.log(sigmaMin) + r() * Math.log(0.3 / sigmaMin));
-    logPrecisions[j] = -2 * Math.log(sigma);
-  }
-  return { means, logPrecisions, mixingLogits, zeroIndex: 0, pi0: 0.5 + 0.499 * r(), learnPi0 };
-}
-
-/** Weights drawn from the mixture's components (equal odds), 10% uniform outliers in [-0.6, 0.6]. */
-function sampleWeights(r: () => number, state: MixtureState, n: number): Float32Array {
-  const J = state.means.length;
-  const w = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const j = Math.floor(r() * J);
-    w[i] = r() < 0.1 ? (r() - 0.5) * 1.2 : state.means[j]! + gaussian(r) * Math.exp(-0.5 * state.logPrecisions[j]!);
-  }
-  return w;
-}
 
 function checkAgainstReference(w: Float32Array, state: MixtureState, method: PriorMethod, label: string): void {
   const J = state.means.length;

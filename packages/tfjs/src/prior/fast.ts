@@ -4,14 +4,30 @@
 // mixing-proportion gradients.
 import { logMixingProportions, type MixtureState } from '@softweight/core';
 import { PriorError } from './errors.js';
+import { INTERPOLATE_WASM_BASE64 } from './interpolate-wasm.js';
 import { createPriorKernel, type PreparedMixture, type PriorTerms, type PriorTermsOptions, type PriorMethod, type MixturePriorTermsFn } from './kernel.js';
 
 export type { PreparedMixture, PriorTerms, PriorTermsOptions, PriorMethod } from './kernel.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
+/** The compiled per-weight loop (interpolate.wat) as bytes, for this thread's kernel and the worker's. */
+export const interpolateWasmBytes: Uint8Array = decodeBase64(INTERPOLATE_WASM_BASE64);
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const kernel = createPriorKernel((subject, message) => new PriorError(subject, message), interpolateWasmBytes);
+
 /** The log-prior of one weight tensor and everything its gradients need, in one pass (see kernel.ts). */
-export const mixturePriorTerms: MixturePriorTermsFn = createPriorKernel((subject, message) => new PriorError(subject, message)).mixturePriorTerms;
+export const mixturePriorTerms: MixturePriorTermsFn = kernel.mixturePriorTerms;
+
+/** Whether this thread's kernel runs its per-weight loop in WebAssembly (false: the JS loop, where wasm is unavailable). */
+export const kernelUsesWasm: boolean = kernel.usesWasm;
 
 /** Precomputes precisions and log normalisers of a mixture state. */
 export function prepareMixture(state: MixtureState): PreparedMixture {

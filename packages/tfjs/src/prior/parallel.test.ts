@@ -7,20 +7,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { GaussianMixturePrior, type GaussianMixturePriorOptions } from '../index.js';
+import { gaussian, rng } from './test-utils/random.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 4294967296;
-  };
-}
-
-function gaussian(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
-}
 
 /** A seeded MLP (a 2560-weight kernel takes the table path, the 192-weight one the exact path) and data. */
 function setup(seed: number): { model: tf.LayersModel; x: tf.Tensor2D; y: tf.Tensor2D } {

@@ -5,6 +5,7 @@
 // what the main thread would; the regularizer's forward pass then waits (Atomics.wait) for the worker's
 // result of its tensor. Anything unexpected (no worker_threads, a worker that fails to start, an error, a
 // timeout) makes the caller compute synchronously instead.
+import { interpolateWasmBytes } from './fast.js';
 import { createPriorKernel, type PreparedMixture, type PriorMethod, type PriorTerms } from './kernel.js';
 
 /** The subset of node:worker_threads' Worker this file uses (kept structural: the package also runs in browsers). */
@@ -36,6 +37,12 @@ const HEAD = 5;
 /** Job parameters (float64): gradScale, method (0 auto, 1 table, 2 exact), then means, precisions, logNorm (J each). */
 const PARAMS_HEAD = 2;
 const METHODS: readonly PriorMethod[] = ['auto', 'table', 'exact'];
+/**
+ * Jobs rotate over this many weight and gradient buffers: writing into a buffer the other core read one step
+ * ago costs the writer the invalidation of that core's cached copy; one read three steps ago is cheaper to
+ * overwrite (measured here: 1 MB copy 0.17 ms with one buffer, 0.12 ms with three).
+ */
+const BUFFER_SETS = 3;
 
 /**
  * The worker's script: the kernel factory's source, and a loop that waits on shared memory for jobs (posting
@@ -47,11 +54,11 @@ function workerSource(): string {
 const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 // Bundlers' and tsx's name-keeping helper, which the kernel's source text may call.
 var __name = (f) => f;
-const kernel = (${createPriorKernel.toString()})((subject, message) => new Error(subject + ' ' + message));
+const kernel = (${createPriorKernel.toString()})((subject, message) => new Error(subject + ' ' + message), workerData.wasm);
 const METHODS = ${JSON.stringify(METHODS)};
 const control = new Int32Array(workerData.control);
 const port = workerData.port;
-let gen = 0, slotDone = null, weights = null, gradient = null, results = null, params = null, layout = [], J = 0;
+let gen = 0, slotDone = null, weightSets = [], gradientSets = [], results = null, params = null, layout = [], J = 0;
 parentPort.postMessage('ready');
 let last = 0;
 for (;;) {
@@ -69,14 +76,15 @@ for (;;) {
     const b = m.message;
     gen = b.gen;
     slotDone = new Int32Array(b.slotDone);
-    weights = new Float32Array(b.weights);
-    gradient = new Float32Array(b.gradient);
+    weightSets = b.weights.map((x) => new Float32Array(x));
+    gradientSets = b.gradient.map((x) => new Float32Array(x));
     results = new Float64Array(b.results);
     params = new Float64Array(b.params);
     layout = b.layout;
     J = b.J;
   }
   if (gen === want) {
+    const weights = weightSets[id % ${BUFFER_SETS}], gradient = gradientSets[id % ${BUFFER_SETS}];
     const gradScale = params[0];
     const method = METHODS[params[1]];
     const mix = { count: J, means: params.slice(${PARAMS_HEAD}, ${PARAMS_HEAD} + J), precisions: params.slice(${PARAMS_HEAD} + J, ${PARAMS_HEAD} + 2 * J), logNorm: params.slice(${PARAMS_HEAD} + 2 * J, ${PARAMS_HEAD} + 3 * J) };
@@ -144,8 +152,9 @@ export class ParallelPriorRunner {
   private port: NodeMessagePort;
   private gen = 0;
   private slotDone: Int32Array<ArrayBufferLike> = new Int32Array(0);
-  private weights: Float32Array<ArrayBufferLike> = new Float32Array(0);
-  private gradient: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  /** BUFFER_SETS sets of weights and gradients in shared memory; job `id` uses set id % BUFFER_SETS. */
+  private weights: Array<Float32Array<ArrayBufferLike>> = [];
+  private gradient: Array<Float32Array<ArrayBufferLike>> = [];
   private results: Float64Array<ArrayBufferLike> = new Float64Array(0);
   private params: Float64Array<ArrayBufferLike> = new Float64Array(0);
   private layout: Array<{ offset: number; size: number; result: number }> = [];
@@ -172,7 +181,7 @@ export class ParallelPriorRunner {
         eval: true,
         execArgv: [],
         name: 'softweight-prior',
-        workerData: { control: control.buffer, port: port2 },
+        workerData: { control: control.buffer, port: port2, wasm: interpolateWasmBytes },
         transferList: [port2],
       });
     } catch {
@@ -234,8 +243,9 @@ export class ParallelPriorRunner {
       this.layout = layout;
       this.J = J;
       this.slotDone = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, slots.length)));
-      this.weights = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, total)));
-      this.gradient = new Float32Array(new SharedArrayBuffer(4 * Math.max(1, total)));
+      const sets = Array.from({ length: BUFFER_SETS });
+      this.weights = sets.map(() => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, total))));
+      this.gradient = sets.map(() => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, total))));
       this.results = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, result)));
       this.params = new Float64Array(new SharedArrayBuffer(8 * (PARAMS_HEAD + 3 * J)));
       this.gen++;
@@ -243,8 +253,8 @@ export class ParallelPriorRunner {
       this.port.postMessage({
         gen: this.gen,
         slotDone: this.slotDone.buffer,
-        weights: this.weights.buffer,
-        gradient: this.gradient.buffer,
+        weights: this.weights.map((w) => w.buffer),
+        gradient: this.gradient.map((g) => g.buffer),
         results: this.results.buffer,
         params: this.params.buffer,
         layout,
@@ -252,9 +262,11 @@ export class ParallelPriorRunner {
       });
       Atomics.store(this.control, GEN, this.gen);
     }
+    const id = ++this.lastId;
+    const weights = this.weights[id % BUFFER_SETS]!;
     slots.forEach((s, i) => {
       const l = this.layout[i]!;
-      this.weights.set(s.weights, l.offset);
+      weights.set(s.weights, l.offset);
       this.results[l.result + 3] = s.rangeHint[0]!;
       this.results[l.result + 4] = s.rangeHint[1]!;
     });
@@ -265,7 +277,6 @@ export class ParallelPriorRunner {
     p.set(mix.means, PARAMS_HEAD);
     p.set(mix.precisions, PARAMS_HEAD + J);
     p.set(mix.logNorm, PARAMS_HEAD + 2 * J);
-    const id = ++this.lastId;
     Atomics.store(this.control, JOB, id);
     Atomics.notify(this.control, JOB);
     return id;
@@ -273,7 +284,8 @@ export class ParallelPriorRunner {
 
   /**
    * Waits for covered tensor `index` of job `id`; null when the worker failed on it or did not answer in time
-   * (compute it synchronously). The gradient is a view of shared memory, valid until the next `begin`.
+   * (compute it synchronously). The gradient is a view of shared memory, valid until the next `begin`
+   * (its buffer is reused BUFFER_SETS jobs later; treat it as valid for this job only).
    */
   take(id: number, index: number): PriorTerms | null {
     if (id !== this.lastId || !this.usable || index >= this.layout.length) return null;
@@ -286,7 +298,7 @@ export class ParallelPriorRunner {
     this.hints[index]?.set(r.subarray(base + 3, base + 5));
     return {
       logDensity: r[base]!,
-      gradient: this.gradient.subarray(l.offset, l.offset + l.size),
+      gradient: this.gradient[id % BUFFER_SETS]!.subarray(l.offset, l.offset + l.size),
       means: r.slice(base + HEAD, base + HEAD + J),
       logPrecisions: r.slice(base + HEAD + J, base + HEAD + 2 * J),
       responsibility: r.slice(base + HEAD + 2 * J, base + HEAD + 3 * J),
@@ -346,7 +358,10 @@ const RUN_STEPS = 480;
  * the worker only pays off when a second core is actually free, which on a busy machine it is not (then the
  * worker takes turns with the main thread and adds its hand-over costs). Every cycle runs WARM_STEPS steps
  * with the worker, times PROBE_STEPS steps alternating worker and main thread, then runs RUN_STEPS steps in
- * the faster mode. Results are bit for bit the same in both modes, so the choice never changes what is computed.
+ * the cheaper mode. What is timed is the prior's own main-thread time per step (hand-over and waiting, or the
+ * kernel; plus the gradient upload), not the whole step: the model's forward and backward passes vary by more
+ * than the difference being measured. Results are bit for bit the same in both modes, so the choice never
+ * changes what is computed.
  */
 export class ParallelChooser {
   private position = 0;
@@ -362,7 +377,7 @@ export class ParallelChooser {
     return this.choice;
   }
 
-  /** Records the wall time of a finished training step (in the mode `useWorker` gave for it). */
+  /** Records the prior's main-thread ms of a finished training step (in the mode `useWorker` gave for it). */
   record(ms: number): void {
     const p = this.position;
     if (p >= WARM_STEPS && p < WARM_STEPS + PROBE_STEPS) ((p - WARM_STEPS) % 2 === 0 ? this.worker : this.main).push(ms);

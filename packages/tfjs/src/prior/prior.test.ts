@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { hyperPriorLogDensity, mixingProportions, priorLogDensity, type MixtureState } from '@softweight/core';
 import { GaussianMixturePrior, GaussianMixtureRegularizer, PriorError, type GaussianMixturePriorOptions, type PriorCheckpoint } from '../index.js';
+import { gaussian, rng } from './test-utils/random.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 
@@ -12,18 +13,6 @@ async function useBackend(name: string): Promise<void> {
   assert.ok(await tf.setBackend(name), `backend ${name} did not initialise`);
   await tf.ready();
   assert.equal(tf.getBackend(), name);
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 4294967296;
-  };
-}
-
-function gaussian(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
 }
 
 /** A deterministic data set: N examples of `inputs` features, one-hot labels over `classes`. */

@@ -352,7 +352,11 @@ export class GaussianMixturePrior implements PriorBinding {
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private parallelCount = 0;
   private readonly chooser = new ParallelChooser();
-  private stepStart = NaN;
+  /**
+   * Main-thread ms the prior cost in the current step (the worker hand-over, or the kernel, and the gradient
+   * upload), for the chooser; NaN outside a step begun by the callback.
+   */
+  private stepCost = NaN;
 
   constructor(options: GaussianMixturePriorOptions) {
     this.options = resolvePriorOptions(options);
@@ -654,7 +658,7 @@ export class GaussianMixturePrior implements PriorBinding {
    */
   async beginStep(): Promise<void> {
     this.job = null;
-    this.stepStart = performance.now();
+    this.stepCost = 0;
     if (this.idleTimer !== null) {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
@@ -674,6 +678,7 @@ export class GaussianMixturePrior implements PriorBinding {
       }
       if (this.attachedModel === null) return this.stopWorker();
     }
+    const t0 = performance.now();
     const tensors = this.slots.map((s) => s.variable.read());
     const inputs = this.slots.map((s, i) => {
       s.rangeHint ??= new Float64Array([NaN, NaN]);
@@ -681,14 +686,15 @@ export class GaussianMixturePrior implements PriorBinding {
     });
     const gradScale = -this.currentTau() / this.options.datasetSize;
     const id = this.runner.begin(inputs, this.mixture(), gradScale, this.options.method);
+    this.stepCost += performance.now() - t0;
     if (id === 0) return;
     this.job = { id, dataIds: tensors.map((t) => t.dataId), step: this.step, version: this.version, gradScale };
   }
 
-  /** @internal Called by the fit callback after every batch, before the mixture step: times the step for the chooser. */
+  /** @internal Called by the fit callback after every batch, before the mixture step: reports the step's prior cost to the chooser. */
   endStep(): void {
-    if (this.options.parallel !== false && !this.parallelOff && this.stepStart === this.stepStart) this.chooser.record(performance.now() - this.stepStart);
-    this.stepStart = NaN;
+    if (this.options.parallel !== false && !this.parallelOff && this.stepCost === this.stepCost) this.chooser.record(this.stepCost);
+    this.stepCost = NaN;
     // The step's worker result has been used (or not); nothing later in this step may take it.
     this.job = null;
   }
@@ -736,6 +742,7 @@ export class GaussianMixturePrior implements PriorBinding {
     const hyper = index === 0 ? hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity : 0;
     const fromWorker = this.parallelTerms(index, x, -scale);
     const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const t0 = performance.now();
       const w = args[0] as tf.Tensor;
       let terms: PriorTerms | null = fromWorker;
       if (terms !== null && !workerVerified) {
@@ -775,13 +782,17 @@ export class GaussianMixturePrior implements PriorBinding {
       this.pending[index] = { step, version, terms };
       const gradient = terms.gradient;
       const shape = w.shape;
+      this.stepCost += performance.now() - t0;
       return {
         value: tf.scalar(-scale * (terms.logDensity + hyper)),
         gradFunc: (dy: tf.Tensor) => {
           // dy is 1 when the penalty enters the loss as a plain sum (model.fit): skip a multiply over every weight.
+          const t1 = performance.now();
           const d = dy.dataSync()[0]!;
           if (d !== 1) for (let i = 0; i < gradient.length; i++) gradient[i]! *= d;
-          return tf.tensor(gradient, shape, 'float32');
+          const result = tf.tensor(gradient, shape, 'float32');
+          this.stepCost += performance.now() - t1;
+          return result;
         },
       };
     });
