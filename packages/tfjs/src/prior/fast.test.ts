@@ -76,6 +76,30 @@ test('late-training mixture: tight zero component (sigma 0.004), 16 others at si
   checkAgainstReference(w, state, 'auto', 'late auto');
 });
 
+test("method 'auto' takes the exact path when the table would cost more (few weights, sharp components), whatever the hint", async () => {
+  const { mixturePriorTerms, prepareMixture } = await import('./fast.js');
+  const r = rng(8);
+  const J = 17;
+  const state: MixtureState = {
+    means: Float64Array.from({ length: J }, (_, j) => (j === 0 ? 0 : -0.3 + (0.6 * (j - 1)) / 15)),
+    logPrecisions: Float64Array.from({ length: J }, (_, j) => -2 * Math.log(j === 0 ? 0.004 : 0.02)),
+    mixingLogits: new Float64Array(J),
+    zeroIndex: 0,
+    pi0: 0.95,
+    learnPi0: false,
+  };
+  const sample = (n: number) => Float32Array.from({ length: n }, () => (r() < 0.9 ? gaussian(r) * 0.004 : state.means[1 + Math.floor(r() * 16)]! + gaussian(r) * 0.02));
+  const small = sample(1000);
+  const mix = prepareMixture(state);
+  assert.equal(mixturePriorTerms(small, mix).exactWeights, 1000, 'small tensor: exact path');
+  assert.equal(mixturePriorTerms(sample(30000), mix).exactWeights, 0, 'large tensor: table');
+  checkAgainstReference(small, state, 'auto', 'small sharp auto');
+  // A hint from another grid must not change the decision or the result.
+  for (const hint of [[-0.01, 0.01], [-2, 2], [small.reduce((m, v) => Math.min(m, v)), small.reduce((m, v) => Math.max(m, v))]]) {
+    assert.deepEqual(mixturePriorTerms(small, mix, { rangeHint: Float64Array.from(hint) }), mixturePriorTerms(small, mix), `hint ${hint}`);
+  }
+});
+
 test('exact and auto methods match the reference too, on small and large tensors', () => {
   const r = rng(3);
   const state = randomMixture(r, 17, 5e-3, false);

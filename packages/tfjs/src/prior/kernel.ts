@@ -16,7 +16,8 @@
 //   5. sum_i log p(w_i) and the mixture sums sum_i h(w_i) from the moments: the same cubic Hermite rule applied
 //      to f (with f' = g) and to each component's h (with its analytic derivative).
 // A coarse cell that would need more than MAX_SUB sub-cells (a switch far sharper than the cell), a tensor
-// smaller than EXACT_BELOW, or method 'exact' uses the exact per-weight computation over all components.
+// smaller than EXACT_BELOW, a tensor whose table would cost more than the exact path (method 'auto': few
+// weights under sharp components), or method 'exact' uses the exact per-weight computation over all components.
 // Cost: two passes over the weights (min/max, then one fused interpolate-and-count loop) plus
 // (nodes x kept components) exp calls, nodes being a few hundred to a few thousand in practice.
 //
@@ -376,20 +377,27 @@ export function createPriorKernel(
     if (n === 0) return terms;
     const a = new Float64Array(J);
     const acc = new Float64Array(1);
-    if (method === 'exact' || (method === 'auto' && n < EXACT_BELOW)) {
-      for (let i = 0; i < n; i++) gradient[i] = scale * exactOne(weights[i]!, mix, a, terms, acc);
-      if (acc[0] !== acc[0]) throw nanError();
-      terms.logDensity = acc[0]!;
-      terms.exactWeights = n;
-      return terms;
-    }
+    if (method === 'exact' || (method === 'auto' && n < EXACT_BELOW)) return exactTerms(weights, mix, scale, terms, a, acc);
+    const auto = method === 'auto';
     // The grid is a function of the weights' true range only (canonicalGrid), so results never depend on the hint.
     const hint = options.rangeHint;
     const range = new Float64Array(2);
     const grid = new Float64Array(2);
     if (hint !== undefined && hint[1]! > hint[0]!) {
       canonicalGrid(hint[0]!, hint[1]!, grid);
-      const result = tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, range);
+      let result = tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, range, auto);
+      if (result === 'exact') {
+        // Decided before the per-weight pass, so the range is not tracked yet: the decision stands only if the
+        // true range gives the same grid (else start over below, where the true grid decides).
+        weightRange(weights, range);
+        const check = new Float64Array(2);
+        if (range[1]! > range[0]!) canonicalGrid(range[0]!, range[1]!, check);
+        if (check[0] === grid[0] && check[1] === grid[1]) {
+          hint.set(range);
+          return exactTerms(weights, mix, scale, terms, a, acc);
+        }
+        result = null;
+      }
       hint.set(range);
       if (result !== null && range[1]! > range[0]!) {
         const check = new Float64Array(2);
@@ -422,7 +430,20 @@ export function createPriorKernel(
       return terms;
     }
     canonicalGrid(lo, hi, grid);
-    return tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, null)!;
+    const result = tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, null, auto)!;
+    return result === 'exact' ? exactTerms(weights, mix, scale, terms, a, acc) : result;
+  }
+
+  /** Every weight by the exact per-weight computation over all components. */
+  function exactTerms(weights: Float32Array, mix: PreparedMixture, scale: number, terms: PriorTerms, a: Float64Array, acc: Float64Array): PriorTerms {
+    const gradient = terms.gradient;
+    acc[0] = 0;
+    for (let i = 0; i < weights.length; i++) gradient[i] = scale * exactOne(weights[i]!, mix, a, terms, acc);
+    if (acc[0] !== acc[0]) throw nanError();
+    terms.logDensity = acc[0]!;
+    terms.exactWeights = weights.length;
+    terms.nodes = 0;
+    return terms;
   }
 
   function tableTerms(
@@ -435,7 +456,8 @@ export function createPriorKernel(
     a: Float64Array,
     acc: Float64Array,
     tracked: Float64Array | null,
-  ): PriorTerms | null {
+    auto: boolean,
+  ): PriorTerms | null | 'exact' {
     const n = weights.length;
     const J = mix.count;
     const { means, precisions, logNorm } = mix;
@@ -483,6 +505,11 @@ export function createPriorKernel(
     // One uniform fine grid (a single index per weight is what keeps the per-weight loop fast); coarse cells
     // that would need more than MAX_SUB sub-cells are left to the exact path.
     if (m > MAX_SUB) m = MAX_SUB;
+    // Method 'auto': the exact path when it is cheaper. Costs in units of one component of one weight on the
+    // exact path (measured here: a table node costs about 1.6 per kept component, its part of step 5 included,
+    // and the per-weight pass about 0.2 per weight). Late in training, sharp components need thousands of
+    // nodes, which a tensor of a few thousand weights does not repay.
+    if (auto && (NC * m + 2) * (relCount / NC) * 1.6 + 0.2 * n >= n * J) return 'exact';
     // One extra sub-cell past hi: w = hi (or a rounding step beyond) lands in it, so the loop needs no clamp,
     // which halves its cost in V8.
     const totalSub = NC * m + 1;
