@@ -57,7 +57,7 @@ test('table kernel matches the float64 reference on random mixtures, sigma down 
   }
 });
 
-test('late-training mixture: tight zero component (sigma 0.004), 16 others at sigma 0.02', () => {
+test('late-training mixture: tight zero component (sigma 0.004), 16 others at sigma 0.02 (adaptive grid)', async () => {
   const r = rng(7);
   const J = 17;
   const state: MixtureState = {
@@ -74,6 +74,8 @@ test('late-training mixture: tight zero component (sigma 0.004), 16 others at si
   }
   checkAgainstReference(w, state, 'table', 'late');
   checkAgainstReference(w, state, 'auto', 'late auto');
+  const { mixturePriorTerms, prepareMixture } = await import('./fast.js');
+  assert.equal(mixturePriorTerms(w, prepareMixture(state)).grid, 'adaptive', 'sharp components: the adaptive grid');
 });
 
 test("method 'auto' takes the exact path when the table would cost more (few weights, sharp components), whatever the hint", async () => {

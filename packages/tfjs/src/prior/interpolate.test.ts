@@ -31,11 +31,21 @@ test('the kernel runs its per-weight loop in WebAssembly under Node', () => {
   assert.equal(jsKernel.usesWasm, false);
 });
 
-test('the wasm loop gives the JS loop results bit for bit: several chunks, odd sizes, range hints, sharp cells', () => {
+test('the wasm loops give the JS loops results bit for bit: uniform and adaptive grids, several chunks, odd sizes, range hints', () => {
   const r = rng(11);
-  // 32768 weights per wasm call: 70001 is two full chunks and an odd remainder; 257 is just above the exact-path size.
-  for (const [n, sigmaMin] of [[257, 0.05], [4097, 1e-3], [70001, 0.01], [100000, 2e-4]] as const) {
-    const state = randomMixture(r, 17, sigmaMin, false);
+  const grids = new Set<string>();
+  const late: MixtureState = {
+    means: Float64Array.from({ length: 17 }, (_, j) => (j === 0 ? 0 : -0.3 + (0.6 * (j - 1)) / 15)),
+    logPrecisions: Float64Array.from({ length: 17 }, (_, j) => -2 * Math.log(j === 0 ? 0.004 : 0.02)),
+    mixingLogits: new Float64Array(17),
+    zeroIndex: 0,
+    pi0: 0.95,
+    learnPi0: false,
+  };
+  // 32768 weights per wasm call: 70001 is two full chunks and an odd remainder; 257 is just above the exact-path
+  // size; the late-training mixture on 30001 weights takes the adaptive grid.
+  for (const [n, sigmaMin] of [[257, 0.05], [4097, 1e-3], [70001, 0.01], [100000, 2e-4], [30001, 0]] as const) {
+    const state = sigmaMin === 0 ? late : randomMixture(r, 17, sigmaMin, false);
     const mix = prepareMixture(state);
     const hintJs = new Float64Array([NaN, NaN]);
     const hintWasm = new Float64Array([NaN, NaN]);
@@ -44,11 +54,13 @@ test('the wasm loop gives the JS loop results bit for bit: several chunks, odd s
       const js = jsKernel.mixturePriorTerms(w, mix, { gradScale: -0.25, method: 'table', rangeHint: hintJs });
       const wa = wasmKernel.mixturePriorTerms(w, mix, { gradScale: -0.25, method: 'table', rangeHint: hintWasm });
       assertSameTerms(wa, js, `n=${n} step ${step}`);
+      grids.add(wa.grid);
       assert.deepEqual(hintWasm, hintJs, `n=${n} step ${step}: range hint`);
       // Drift; every other step widen the range past the previous grid (the hint path starts over).
       w = w.map((v) => v * (step % 2 === 0 ? 1.0005 : 1.4) + 1e-5);
     }
   }
+  assert.deepEqual([...grids].sort(), ['adaptive', 'uniform'], 'both grids exercised');
 });
 
 test('weights on the table nodes (where floor is a tie) give the same function values', () => {

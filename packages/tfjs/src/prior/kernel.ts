@@ -5,24 +5,28 @@
 //   1. split [min w, max w] into NC coarse cells; per cell keep only the components that can matter there
 //      (upper bound of the log-joint within CUT = 30 nats of a lower bound of the best one: the dropped ones
 //      have responsibility < e^-30 (1e-13) everywhere in the cell);
-//   2. choose one uniform fine spacing h so that on every sub-cell each log-odds a_j(w) - a_k(w) between two
-//      kept components changes by at most THETA: h * max|a_j' - a_k'| <= THETA (a_j' = -lambda_j (w - mu_j) is
-//      linear, so its spread over a cell is attained at the cell's ends). The spacing adapts to the sharpest
-//      switch between components (tight components late in training); where one component alone matters
-//      g is linear and f quadratic, so no resolution is spent there;
+//   2. choose the fine spacing so that on every sub-cell each log-odds a_j(w) - a_k(w) between two kept
+//      components changes by at most THETA: h * max|a_j' - a_k'| <= THETA (a_j' = -lambda_j (w - mu_j) is
+//      linear, so its spread over a cell is attained at the cell's ends): each coarse cell c needs need_c
+//      sub-cells. Either one uniform spacing, the finest any cell needs (one index per weight: the fastest
+//      per-weight pass), or an adaptive grid, 2 need_c sub-cells in cell c (a two-level index, 1.6x the cost
+//      per weight, far fewer nodes when a few sharp switches set the finest spacing, as late in training;
+//      twice the need because THETA met exactly in every cell puts errors at the bound below, which the
+//      uniform grid, over-resolving all but its sharpest cell, stays well under). A cost model picks the
+//      cheaper. Where one component alone matters g is linear and f quadratic, so no resolution is spent there;
 //   3. evaluate f = log p, g = f', g' = f'' exactly (float64, max-subtracted logsumexp) at every node;
 //   4. per weight: g(w) by cubic Hermite interpolation (from g and g'), and the moments sum t^k, k = 0..3, of
 //      the weights' positions t in each sub-cell;
 //   5. sum_i log p(w_i) and the mixture sums sum_i h(w_i) from the moments: the same cubic Hermite rule applied
 //      to f (with f' = g) and to each component's h (with its analytic derivative).
-// A coarse cell that would need more than MAX_SUB sub-cells (a switch far sharper than the cell), a tensor
+// A coarse cell that would need more than MAX_SUB (adaptive: MAX_SUB_ADAPTIVE) sub-cells, a tensor
 // smaller than EXACT_BELOW, a tensor whose table would cost more than the exact path (method 'auto': few
 // weights under sharp components), or method 'exact' uses the exact per-weight computation over all components.
 // Cost: two passes over the weights (min/max, then one fused interpolate-and-count loop) plus
 // (nodes x kept components) exp calls, nodes being a few hundred to a few thousand in practice.
 //
 // Error bound (tested in fast.test.ts against core's float64 reference, random mixtures with sigma down to
-// 1e-3; measured errors are 10-1000x below it): with THETA = 1/2 the weight gradient satisfies
+// 1e-3 and a late-training one on the adaptive grid): with THETA = 1/2 the weight gradient satisfies
 // |g~(w) - g(w)| <= 1e-5 * S(w) + float32 rounding of g, where S(w) = sum_j r_j(w) lambda_j (|w - mu_j| + sigma_j)
 // is the gradient's natural scale at w (the components' pulls, plus one sigma so that it does not vanish at a
 // component's centre); sum log p and the mixture sums are within 1e-5 of the sum of their terms' absolute
@@ -64,6 +68,8 @@ export interface PriorTerms {
   exactWeights: number;
   /** How many table nodes were evaluated. */
   nodes: number;
+  /** Which grid the table used: `uniform` or `adaptive` (see the file header), or `exact` when no table was built. */
+  grid: 'uniform' | 'adaptive' | 'exact';
 }
 
 /** Options of `mixturePriorTerms`. */
@@ -104,30 +110,43 @@ export function createPriorKernel(
   const MAX_SUB = 256;
   /** Tensors smaller than this are computed exactly (the table would cost more than it saves). */
   const EXACT_BELOW = 256;
+  /** The adaptive grid's cap per coarse cell, and on its total (a cell above the cap goes to the exact path). */
+  const MAX_SUB_ADAPTIVE = 2048;
+  const MAX_NODES_ADAPTIVE = 65536;
+  /**
+   * Costs for choosing a path, in units of one component of one weight on the exact path (measured here): a
+   * table node per kept component (its share of step 5 included), and the per-weight pass per weight on the
+   * uniform and on the adaptive grid.
+   */
+  const NODE_COST = 1.6;
+  const WEIGHT_COST = 0.2;
+  const WEIGHT_COST_ADAPTIVE = 0.3;
   /** Weights per call of the wasm loop: input and gradient chunks stay in the core's L2 cache. */
   const CHUNK = 32768;
-  /** Byte offsets in the wasm memory: weight chunk, gradient chunk, range (2 doubles), then the tables. */
+  /** Byte offsets in the wasm memory: weight chunk, gradient chunk, range (2 doubles), cells (16 bytes each), then the tables. */
   const GRAD_AT = 4 * CHUNK;
   const RANGE_AT = 8 * CHUNK;
-  const TABLES_AT = 8 * CHUNK + 64;
+  const CELLS_AT = 8 * CHUNK + 64;
+  const TABLES_AT = CELLS_AT + 16 * 272;
 
   // The WebAssembly API, typed structurally (the package's TypeScript lib has no DOM or Node types).
   type InterpolateFn = (w: number, n: number, lo: number, invh: number, pm: number, mb: number, g: number, maxk: number, range: number) => void;
+  type InterpolateCellsFn = (w: number, n: number, lo: number, invdc: number, pm: number, mb: number, g: number, maxk: number, range: number, cells: number, maxc: number) => void;
   interface WasmMemory {
     readonly buffer: ArrayBuffer;
     grow(pages: number): number;
   }
   interface WasmApi {
     Module: new (bytes: Uint8Array) => object;
-    Instance: new (module: object, imports: object) => { exports: { memory: WasmMemory; interpolate: InterpolateFn } };
+    Instance: new (module: object, imports: object) => { exports: { memory: WasmMemory; interpolate: InterpolateFn; interpolate_cells: InterpolateCellsFn } };
   }
-  let wasm: { memory: WasmMemory; interpolate: InterpolateFn } | null = null;
+  let wasm: { memory: WasmMemory; interpolate: InterpolateFn; interpolateCells: InterpolateCellsFn } | null = null;
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (wasmBytes !== null && api !== undefined) {
     try {
-      // 810 bytes: small enough for a synchronous compile anywhere (browsers refuse only large modules on the main thread).
+      // About 2 kB: small enough for a synchronous compile anywhere (browsers refuse only large modules on the main thread).
       const exports = new api.Instance(new api.Module(wasmBytes), {}).exports;
-      wasm = { memory: exports.memory, interpolate: exports.interpolate };
+      wasm = { memory: exports.memory, interpolate: exports.interpolate, interpolateCells: exports.interpolate_cells };
     } catch {
       wasm = null;
     }
@@ -144,10 +163,19 @@ export function createPriorKernel(
 
   /**
    * The per-weight loop on the wasm module, chunk by chunk: gradient into `gradient`, moments into the tables
-   * (which live in the wasm memory at TABLES_AT), the weights' min and max into `range`.
+   * (which live in the wasm memory at TABLES_AT), the weights' min and max into `range`. `cells`: the adaptive
+   * grid's cell table (already at CELLS_AT) and its last index; null for the uniform grid (spacing 1/invh).
    */
-  function interpolateWasm(weights: Float32Array, lo: number, invh: number, totalSub: number, gradient: Float32Array, range: Float64Array): void {
-    const { interpolate, memory } = wasm!;
+  function interpolateWasm(
+    weights: Float32Array,
+    lo: number,
+    invh: number,
+    totalSub: number,
+    gradient: Float32Array,
+    range: Float64Array,
+    cells: { invdc: number; maxc: number } | null,
+  ): void {
+    const { interpolate, interpolateCells, memory } = wasm!;
     const buffer = memory.buffer;
     const w = new Float32Array(buffer, 0, CHUNK);
     const g = new Float32Array(buffer, GRAD_AT, CHUNK);
@@ -162,7 +190,8 @@ export function createPriorKernel(
       const count = end - start;
       w.set(weights.subarray(start, end));
       // An odd-sized chunk would move the even/odd split of the moments: only the last chunk may be odd.
-      interpolate(0, count, lo, invh, pm, mb, GRAD_AT, totalSub - 1, RANGE_AT);
+      if (cells === null) interpolate(0, count, lo, invh, pm, mb, GRAD_AT, totalSub - 1, RANGE_AT);
+      else interpolateCells(0, count, lo, cells.invdc, pm, mb, GRAD_AT, totalSub - 1, RANGE_AT, CELLS_AT, cells.maxc);
       gradient.set(count === CHUNK ? g : g.subarray(0, count), start);
       const a = r[0]!;
       const b = r[1]!;
@@ -300,6 +329,55 @@ export function createPriorKernel(
   }
 
   /**
+   * interpolateCountAndRange on the adaptive grid: coarse cell c = floor((w - lo) invdc) has cellM[c] sub-cells
+   * from sub-cell cellBase[c] (entry NC is the spare sub-cell past hi). Same arithmetic as interpolate_cells.
+   */
+  function interpolateCells(
+    weights: Float32Array,
+    lo: number,
+    invdc: number,
+    cellM: Float64Array,
+    cellBase: Int32Array,
+    PM: Float64Array,
+    MB: Float64Array,
+    gradient: Float32Array,
+    range: Float64Array,
+  ): void {
+    const n = weights.length;
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const w = weights[i]!;
+      if (w < mn) mn = w;
+      if (w > mx) mx = w;
+      const uc = (w - lo) * invdc;
+      const c = uc | 0;
+      const v = (uc - c) * cellM[c]!;
+      const s = v | 0;
+      const t = v - s;
+      const k = cellBase[c]! + s;
+      const p = k << 3;
+      gradient[i] = PM[p]! + t * (PM[p + 1]! + t * (PM[p + 2]! + t * PM[p + 3]!));
+      const t2 = t * t;
+      // Even weights' moments in PM, odd weights' in MB, as in the other loops.
+      if ((i & 1) === 0) {
+        PM[p + 4]! += 1;
+        PM[p + 5]! += t;
+        PM[p + 6]! += t2;
+        PM[p + 7]! += t2 * t;
+      } else {
+        const b = k << 2;
+        MB[b]! += 1;
+        MB[b + 1]! += t;
+        MB[b + 2]! += t2;
+        MB[b + 3]! += t2 * t;
+      }
+    }
+    range[0] = mn;
+    range[1] = mx;
+  }
+
+  /**
    * The table's grid for weights in [min, max] (min < max): the range rounded outwards to multiples of
    * Q = 2^(ceil(log2(max - min)) - 3), so that it changes only when the weights' range moves by about
    * Q (exact in floating point: Q is a power of two).
@@ -373,6 +451,7 @@ export function createPriorKernel(
       responsibility: new Float64Array(J),
       exactWeights: 0,
       nodes: 0,
+      grid: 'exact',
     };
     if (n === 0) return terms;
     const a = new Float64Array(J);
@@ -443,6 +522,7 @@ export function createPriorKernel(
     terms.logDensity = acc[0]!;
     terms.exactWeights = weights.length;
     terms.nodes = 0;
+    terms.grid = 'exact';
     return terms;
   }
 
@@ -502,25 +582,62 @@ export function createPriorKernel(
       if (need[c]! > m) m = need[c]!;
     }
     relStart[NC] = relCount;
-    // One uniform fine grid (a single index per weight is what keeps the per-weight loop fast); coarse cells
-    // that would need more than MAX_SUB sub-cells are left to the exact path.
-    if (m > MAX_SUB) m = MAX_SUB;
-    // Method 'auto': the exact path when it is cheaper. Costs in units of one component of one weight on the
-    // exact path (measured here: a table node costs about 1.6 per kept component, its part of step 5 included,
-    // and the per-weight pass about 0.2 per weight). Late in training, sharp components need thousands of
-    // nodes, which a tensor of a few thousand weights does not repay.
-    if (auto && (NC * m + 2) * (relCount / NC) * 1.6 + 0.2 * n >= n * J) return 'exact';
-    // One extra sub-cell past hi: w = hi (or a rounding step beyond) lands in it, so the loop needs no clamp,
-    // which halves its cost in V8.
-    const totalSub = NC * m + 1;
-    const h = dc / m;
-    const invh = 1 / h;
+    // The fine grid. Uniform: every coarse cell gets the largest need (one index per weight: the fastest
+    // per-weight pass; cells needing more than MAX_SUB go to the exact path). Adaptive: every cell its own need
+    // (a two-level index, dearer per weight, but far fewer nodes when a few sharp switches set the spacing, as
+    // late in training). The cheaper one by the cost model; method 'auto' takes the exact path when cheaper still.
+    const kept = relCount / NC;
+    const mUniform = Math.min(m, MAX_SUB);
+    let sumNeed = 0;
+    // The adaptive grid gives each cell twice its need: the uniform grid over-resolves all but its sharpest
+    // cell, and THETA alone, met exactly in every cell, lands errors at the stated bound rather than below it.
+    const needAdaptive = (c: number) => (2 * need[c]! > MAX_SUB_ADAPTIVE ? 1 : 2 * need[c]!);
+    for (let c = 0; c < NC; c++) sumNeed += needAdaptive(c);
+    const costUniform = (NC * mUniform + 2) * kept * NODE_COST + WEIGHT_COST * n;
+    const costAdaptive = sumNeed <= MAX_NODES_ADAPTIVE ? (sumNeed + 2) * kept * NODE_COST + WEIGHT_COST_ADAPTIVE * n : Infinity;
+    const adaptive = costAdaptive < costUniform;
+    // Late in training, sharp components need thousands of nodes, which a tensor of a few thousand weights does not repay.
+    if (auto && Math.min(costUniform, costAdaptive) >= n * J) return 'exact';
+    const exactCell = (c: number) => (adaptive ? 2 * need[c]! > MAX_SUB_ADAPTIVE : need[c]! > MAX_SUB);
+    // Per coarse cell: sub-cells, first sub-cell, and whether it goes to the exact path. Entry NC is one spare
+    // sub-cell past hi: w = hi (or a rounding step beyond) lands in it, so the JS loops need no clamp.
+    const cellM = new Float64Array(NC + 1);
+    const cellBase = new Int32Array(NC + 1);
+    let totalSub = 0;
+    for (let c = 0; c < NC; c++) {
+      cellM[c] = adaptive ? needAdaptive(c) : mUniform;
+      cellBase[c] = totalSub;
+      totalSub += cellM[c]!;
+    }
+    cellM[NC] = 1;
+    cellBase[NC] = totalSub;
+    totalSub += 1;
+    const nodes = totalSub + 1;
+    // Every node's position, coarse cell (its kept components) and the width of the sub-cell it starts.
+    const nodeX = new Float64Array(nodes);
+    const nodeCell = new Int32Array(nodes);
+    const subH = new Float64Array(nodes);
+    for (let c = 0, k = 0; c <= NC; c++) {
+      const mc = cellM[c]!;
+      const hc = c < NC ? dc / mc : dc / cellM[NC - 1]!;
+      const x0 = lo + c * dc;
+      for (let q = 0; q < mc; q++, k++) {
+        nodeX[k] = x0 + q * hc;
+        nodeCell[k] = c < NC ? c : NC - 1;
+        subH[k] = hc;
+      }
+      if (c === NC) {
+        nodeX[k] = x0 + hc;
+        nodeCell[k] = NC - 1;
+        subH[k] = hc;
+      }
+    }
     let anyExact = false;
 
     // 3. f, g, g' at every node, and the Hermite cubic of g per sub-cell: g(t) = P0 + t (P1 + t (P2 + t P3)).
     // PM holds, per sub-cell, the 4 coefficients then the 4 moments (one cache line).
-    const nodes = totalSub + 1;
     terms.nodes = nodes;
+    terms.grid = adaptive ? 'adaptive' : 'uniform';
     const nodeF = new Float64Array(nodes);
     const nodeG = new Float64Array(nodes);
     const nodeG2 = new Float64Array(nodes);
@@ -529,8 +646,8 @@ export function createPriorKernel(
     const R = scratch(nodes * J);
     const E = new Float64Array(nodes);
     for (let k = 0; k < nodes; k++) {
-      const c = Math.min(Math.floor(k / m), NC - 1);
-      const x = lo + k * h;
+      const c = nodeCell[k]!;
+      const x = nodeX[k]!;
       const r0 = relStart[c]!;
       const r1 = relStart[c + 1]!;
       let max = -Infinity;
@@ -568,11 +685,12 @@ export function createPriorKernel(
     const MB = wasmMemory === null ? new Float64Array(4 * totalSub) : new Float64Array(wasmMemory, TABLES_AT + 64 * totalSub, 4 * totalSub).fill(0);
     for (let k = 0; k < totalSub; k++) {
       const s = 8 * k;
-      if (need[Math.min(Math.floor(k / m), NC - 1)]! > MAX_SUB) {
+      if (exactCell(nodeCell[k]!)) {
         PM[s] = NaN; // marks the sub-cell for the exact path
         anyExact = true;
         continue;
       }
+      const h = subH[k]!;
       const g0 = nodeG[k]!;
       const g1 = nodeG[k + 1]!;
       const m0 = h * nodeG2[k]!;
@@ -585,9 +703,24 @@ export function createPriorKernel(
 
     // 4. Per weight: interpolated gradient and the moments of its position t in the sub-cell.
     const gradient = terms.gradient;
+    const invh = mUniform / dc;
     if (wasm !== null) {
       const range = tracked ?? new Float64Array(2);
-      interpolateWasm(weights, lo, invh, totalSub, gradient, range);
+      let cells: { invdc: number; maxc: number } | null = null;
+      if (adaptive) {
+        const cf = new Float64Array(wasmMemory!, CELLS_AT, 2 * (NC + 1));
+        const ci = new Int32Array(wasmMemory!, CELLS_AT, 4 * (NC + 1));
+        for (let c = 0; c <= NC; c++) {
+          cf[2 * c] = cellM[c]!;
+          ci[4 * c + 2] = cellBase[c]!;
+        }
+        cells = { invdc: 1 / dc, maxc: NC };
+      }
+      interpolateWasm(weights, lo, invh, totalSub, gradient, range, cells);
+      if (tracked !== null && !(tracked[0]! >= lo && tracked[1]! <= hi)) return null;
+    } else if (adaptive) {
+      const range = tracked ?? new Float64Array(2);
+      interpolateCells(weights, lo, 1 / dc, cellM, cellBase, PM, MB, gradient, range);
       if (tracked !== null && !(tracked[0]! >= lo && tracked[1]! <= hi)) return null;
     } else if (tracked !== null) {
       interpolateCountAndRange(weights, lo, invh, PM, MB, gradient, tracked);
@@ -610,6 +743,7 @@ export function createPriorKernel(
       if (S1 !== S1) throw nanError();
       const S2 = PM[s + 6]! + MB[b + 2]!;
       const S3 = PM[s + 7]! + MB[b + 3]!;
+      const h = subH[k]!;
       C0[k]! += S0 - 3 * S2 + 2 * S3;
       C1[k]! += h * (S1 - 2 * S2 + S3);
       C0[k + 1]! += 3 * S2 - 2 * S3;
@@ -625,8 +759,8 @@ export function createPriorKernel(
       if (c0 === 0 && c1 === 0) continue;
       const g = nodeG[k]!;
       logDensity += c0 * nodeF[k]! + c1 * g;
-      const c = Math.min(Math.floor(k / m), NC - 1);
-      const x = lo + k * h;
+      const c = nodeCell[k]!;
+      const x = nodeX[k]!;
       const r0 = relStart[c]!;
       const r1 = relStart[c + 1]!;
       const base = k * J;

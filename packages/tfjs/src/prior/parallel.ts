@@ -32,8 +32,9 @@ const DONE = 0;
 const JOB = 1;
 const QUIT = 2;
 const GEN = 3;
-/** Per slot in the float64 result area: logDensity, exactWeights, nodes, hint[2], then means, logPrecisions, responsibility (J each). */
-const HEAD = 5;
+/** Per slot in the float64 result area: logDensity, exactWeights, nodes, hint[2], grid (index in GRIDS), then means, logPrecisions, responsibility (J each). */
+const HEAD = 6;
+const GRIDS: ReadonlyArray<PriorTerms['grid']> = ['uniform', 'adaptive', 'exact'];
 /** Job parameters (float64): gradScale, method (0 auto, 1 table, 2 exact), then means, precisions, logNorm (J each). */
 const PARAMS_HEAD = 2;
 const METHODS: readonly PriorMethod[] = ['auto', 'table', 'exact'];
@@ -56,6 +57,7 @@ const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_th
 var __name = (f) => f;
 const kernel = (${createPriorKernel.toString()})((subject, message) => new Error(subject + ' ' + message), workerData.wasm);
 const METHODS = ${JSON.stringify(METHODS)};
+const GRIDS = ${JSON.stringify(GRIDS)};
 const control = new Int32Array(workerData.control);
 const port = workerData.port;
 let gen = 0, slotDone = null, weightSets = [], gradientSets = [], results = null, params = null, layout = [], J = 0;
@@ -97,6 +99,7 @@ for (;;) {
         results[result] = t.logDensity;
         results[result + 1] = t.exactWeights;
         results[result + 2] = t.nodes;
+        results[result + 5] = GRIDS.indexOf(t.grid);
         results.set(t.means, result + ${HEAD});
         results.set(t.logPrecisions, result + ${HEAD} + J);
         results.set(t.responsibility, result + ${HEAD} + 2 * J);
@@ -304,6 +307,7 @@ export class ParallelPriorRunner {
       responsibility: r.slice(base + HEAD + 2 * J, base + HEAD + 3 * J),
       exactWeights: r[base + 1]!,
       nodes: r[base + 2]!,
+      grid: GRIDS[r[base + 5]!] ?? 'exact',
     };
   }
 

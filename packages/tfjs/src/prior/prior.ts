@@ -848,6 +848,7 @@ function sameTerms(a: PriorTerms, b: PriorTerms): boolean {
     Object.is(a.logDensity, b.logDensity) &&
     a.exactWeights === b.exactWeights &&
     a.nodes === b.nodes &&
+    a.grid === b.grid &&
     same(a.gradient, b.gradient) &&
     same(a.means, b.means) &&
     same(a.logPrecisions, b.logPrecisions) &&
