@@ -1,5 +1,6 @@
-// Runs every package's tests through turbo, then prints one closing line summed over all packages,
-// "N passed, N failed", so CI can read the whole run's result from the last line.
+// Type-checks every package (strict TypeScript; the tests run the sources through tsx, which does not check
+// types), runs every package's tests through turbo, then prints one closing line summed over all packages,
+// "N passed, N failed" (the type check counts as one), so CI can read the whole run's result from the last line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,15 +12,13 @@ const dirs = ['packages', 'examples']
 const withTests = dirs.filter((dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).scripts?.test);
 for (const dir of withTests) rmSync(join(dir, '.test-summary.json'), { force: true });
 
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1', DO_NOT_TRACK: '1' },
-});
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1', DO_NOT_TRACK: '1' };
+const typecheck = spawnSync('npx', ['turbo', 'run', 'typecheck', '--continue', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
+const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
 
-let passed = 0;
-let failed = 0;
-const rows = [];
+let passed = typecheck.status === 0 ? 1 : 0;
+let failed = typecheck.status === 0 ? 0 : 1;
+const rows = [`typecheck (every package): ${typecheck.status === 0 ? 'passed' : 'FAILED'}`];
 for (const dir of withTests) {
   const name = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name;
   const file = join(dir, '.test-summary.json');
@@ -35,6 +34,6 @@ for (const dir of withTests) {
 }
 console.log('\nTest summary by package:');
 for (const row of rows) console.log(`  ${row}`);
-const code = turbo.status === 0 && failed === 0 ? 0 : 1;
+const code = typecheck.status === 0 && turbo.status === 0 && failed === 0 ? 0 : 1;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(code);

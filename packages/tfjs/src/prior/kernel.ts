@@ -141,7 +141,7 @@ export function createPriorKernel(
     Instance: new (module: object, imports: object) => { exports: { memory: WasmMemory; interpolate: InterpolateFn; interpolate_cells: InterpolateCellsFn } };
   }
   let wasm: { memory: WasmMemory; interpolate: InterpolateFn; interpolateCells: InterpolateCellsFn } | null = null;
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (wasmBytes !== null && api !== undefined) {
     try {
       // About 2 kB: small enough for a synchronous compile anywhere (browsers refuse only large modules on the main thread).
