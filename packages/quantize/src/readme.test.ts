@@ -1,27 +1,12 @@
 // Runs the README's example block so the documented code keeps working.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { runReadmeExample } from '../../../scripts/test-helpers/readme-example.js';
 
 test('the README example runs and prints its report', async () => {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const block = /## Example[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(block, 'README has a ts block under "## Example"');
-  // Inside the package so `@softweight/quantize` resolves through the workspace.
-  const file = join(root, `.readme-example-${process.pid}.ts`);
-  writeFileSync(file, block);
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
-  try {
-    await import(pathToFileURL(file).href);
-  } finally {
-    console.log = log;
-    rmSync(file, { force: true });
-  }
+  const lines = await runReadmeExample(join(dirname(fileURLToPath(import.meta.url)), '..'));
   assert.ok(lines.some((l) => /^fc1\/kernel: 11\.8% non-zero, 3 values, \d+ bits, CR 45\.3x$/.test(l)), lines.join('\n'));
   assert.ok(lines.some((l) => l.startsWith('Deep Compression (no retraining): CR')));
 });
