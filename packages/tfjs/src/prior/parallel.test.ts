@@ -141,3 +141,27 @@ test('parallel: false and invalid values', () => {
   assert.equal(new GaussianMixturePrior({ datasetSize: 1, parallel: false }).options.parallel, false);
   assert.throws(() => new GaussianMixturePrior({ datasetSize: 1, parallel: true as unknown as false }), /parallel/);
 });
+
+test("parallel 'auto' chooser: warms up on the worker, probes both modes alternately, keeps the cheaper, probes again later", async () => {
+  const { ParallelChooser } = await import('./parallel.js');
+  /** Runs `steps` steps where a worker step costs `worker` ms and a main-thread step `main` ms; returns the modes used. */
+  const run = (chooser: InstanceType<typeof ParallelChooser>, steps: number, worker: number, main: number): boolean[] => {
+    const modes: boolean[] = [];
+    for (let i = 0; i < steps; i++) {
+      const w = chooser.useWorker();
+      modes.push(w);
+      chooser.record(w ? worker : main);
+    }
+    return modes;
+  };
+  const cheapWorker = new ParallelChooser();
+  const first = run(cheapWorker, 24, 0.4, 1.3);
+  assert.deepEqual(first.slice(0, 8), Array(8).fill(true), 'warm-up on the worker');
+  assert.deepEqual(first.slice(8), Array.from({ length: 16 }, (_, i) => i % 2 === 0), 'probe alternates');
+  assert.ok(run(cheapWorker, 480, 0.4, 1.3).every((w) => w), 'keeps the worker while it is cheaper');
+  // A loaded machine: the worker's hand-over now waits for a core; the next probe moves the prior to the main thread.
+  const next = run(cheapWorker, 24 + 480, 3.0, 1.3);
+  assert.ok(next.slice(24).every((w) => !w), 'switches to the main thread after the next probe');
+  const cheapMain = new ParallelChooser();
+  assert.ok(run(cheapMain, 24 + 100, 2.0, 1.3).slice(24).every((w) => !w));
+});
