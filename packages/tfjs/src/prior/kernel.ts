@@ -183,9 +183,9 @@ export function createPriorKernel(
     const r = new Float64Array(buffer, RANGE_AT, 2);
     const pm = TABLES_AT;
     const mb = TABLES_AT + 64 * totalSub;
+    // NaN weights are skipped by the min/max (as in the JS loops); their moments make the caller throw.
     let mn = Infinity;
     let mx = -Infinity;
-    let nan = false;
     for (let start = 0; start < weights.length; start += CHUNK) {
       const end = Math.min(weights.length, start + CHUNK);
       const count = end - start;
@@ -194,14 +194,11 @@ export function createPriorKernel(
       if (cells === null) interpolate(0, count, lo, invh, pm, mb, GRAD_AT, totalSub - 1, RANGE_AT);
       else interpolateCells(0, count, lo, cells.invdc, pm, mb, GRAD_AT, totalSub - 1, RANGE_AT, CELLS_AT, cells.maxc);
       gradient.set(count === CHUNK ? g : g.subarray(0, count), start);
-      const a = r[0]!;
-      const b = r[1]!;
-      if (a !== a || b !== b) nan = true;
-      if (a < mn) mn = a;
-      if (b > mx) mx = b;
+      if (r[0]! < mn) mn = r[0]!;
+      if (r[1]! > mx) mx = r[1]!;
     }
-    range[0] = nan ? NaN : mn;
-    range[1] = nan ? NaN : mx;
+    range[0] = mn;
+    range[1] = mx;
   }
 
 
