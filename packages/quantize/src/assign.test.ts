@@ -70,6 +70,30 @@ test('ML and nearest-mean assignments pick a best-scoring component', () => {
   }
 });
 
+test('regression: near-identical broad components do not move the boundary of a sharp one (fast-check seed 1070109936)', () => {
+  // Components 0-7 and 10-14 identical (mean 0, sigma 1), 9 the same but for a mean of -4e-17, 8 sharp (gamma 14) at 0.
+  // The overall argmax flips between the broad ones by rounding; bisecting on it put 8's left boundary at -0.254
+  // instead of -0.003424, so w = -0.003424407216 went to 8 although the broad components score higher there.
+  const m: MixtureState = {
+    means: Float64Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, -4.163336342344337e-17, 0, 0, 0, 0, 0]),
+    logPrecisions: Float64Array.from([0, 0, 0, 0, 0, 0, 0, 0, 13.992151219396716, 0, 0, 0, 0, 0, 0]),
+    mixingLogits: new Float64Array(15),
+    zeroIndex: 0,
+    pi0: 0.01,
+    learnPi0: false,
+  };
+  const crossing = Math.sqrt(13.992151219396716 / (Math.exp(13.992151219396716) - 1));
+  for (const rule of ['ml', 'map'] as const) {
+    // (MAP also has far-out crossings from the -4e-17 mean against component 0's smaller pi; only the near ones matter here.)
+    const near = Array.from(decisionRegions(m, rule).thresholds).filter((t) => Math.abs(t) < 1);
+    assert.ok(near.length >= 2, `${rule}: thresholds ${near}`);
+    for (const t of near) assert.ok(Math.abs(Math.abs(t) - crossing) < 1e-3 || Math.abs(t) < 1e-15, `${rule}: threshold ${t}`);
+  }
+  const w = -0.0034244072157889605;
+  const got = assignComponents([w], m, 'ml')[0]!;
+  assert.ok(score(m, 'ml', got, w) >= score(m, 'ml', 0, w) - 1e-12, `ml: ${w} went to ${got}`);
+});
+
 test('MAP and nearest mean disagree where the zero component has the larger responsibility', () => {
   // pi0 = 0.999, component 1 at 0.1 with pi 0.001, both sigma 0.05. At w = 0.07:
   //   zero:  log 0.999 - 0.5 (0.07 / 0.05)^2 = -0.0010 - 0.98 = -0.981

@@ -66,13 +66,18 @@ function scoresFor(mixture: MixtureState, rule: AssignmentRule): Scores {
   return { c, lambda, mu };
 }
 
+/** Component j's score at w under the rule (log pi_j + 0.5 gamma_j - 0.5 log 2pi - lambda_j (w - mu_j)^2 / 2 for MAP). */
+function componentScore(s: Scores, j: number, w: number): number {
+  const d = w - s.mu[j]!;
+  return s.c[j]! - 0.5 * s.lambda[j]! * d * d;
+}
+
 /** The rule's choice at w by evaluating every component (the reference the regions are built from). */
 function directArgmax(s: Scores, w: number): number {
   let best = 0;
   let bestScore = -Infinity;
   for (let j = 0; j < s.c.length; j++) {
-    const d = w - s.mu[j]!;
-    const score = s.c[j]! - 0.5 * s.lambda[j]! * d * d;
+    const score = componentScore(s, j, w);
     if (score > bestScore || j === 0) {
       best = j;
       bestScore = score;
@@ -158,12 +163,17 @@ function buildRegions(s: Scores): DecisionRegions {
       left = samples[i]!;
       continue;
     }
-    let lo = left;
-    let hi = samples[i]!;
+    // Bisect on a against the new winner b alone: the overall argmax can flip among components whose scores tie
+    // to rounding (identical or near-identical ones), which is not the a -> b boundary and would misplace it.
+    const b = winners[i]!;
+    // Finite ends and a midpoint that cannot overflow: a far-out crossing (nearly equal means put roots near
+    // 1e308) must not make lo + (hi - lo) / 2 infinite or NaN, which would never meet the stopping test.
+    let lo = Math.max(left, -Number.MAX_VALUE);
+    let hi = Math.min(samples[i]!, Number.MAX_VALUE);
     for (;;) {
-      const mid = lo + (hi - lo) / 2;
-      if (mid <= lo || mid >= hi) break;
-      if (directArgmax(s, mid) === a) lo = mid;
+      const mid = lo / 2 + hi / 2;
+      if (!(mid > lo && mid < hi)) break;
+      if (componentScore(s, a, mid) >= componentScore(s, b, mid)) lo = mid;
       else hi = mid;
     }
     thresholds.push(hi);
