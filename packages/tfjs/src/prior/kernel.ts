@@ -462,24 +462,15 @@ export function createPriorKernel(
     const grid = new Float64Array(2);
     if (hint !== undefined && hint[1]! > hint[0]!) {
       canonicalGrid(hint[0]!, hint[1]!, grid);
-      let result = tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, range, auto);
-      if (result === 'exact') {
-        // Decided before the per-weight pass, so the range is not tracked yet: the decision stands only if the
-        // true range gives the same grid (else start over below, where the true grid decides).
-        weightRange(weights, range);
-        const check = new Float64Array(2);
-        if (range[1]! > range[0]!) canonicalGrid(range[0]!, range[1]!, check);
-        if (check[0] === grid[0] && check[1] === grid[1]) {
-          hint.set(range);
-          return exactTerms(weights, mix, scale, terms, a, acc);
-        }
-        result = null;
-      }
+      const result = tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, range, auto);
+      // 'exact' is decided before the per-weight pass, so the range is not tracked yet; like a table, the
+      // decision stands only if the true range gives the same grid (else start over below, where it decides).
+      if (result === 'exact') weightRange(weights, range);
       hint.set(range);
       if (result !== null && range[1]! > range[0]!) {
         const check = new Float64Array(2);
         canonicalGrid(range[0]!, range[1]!, check);
-        if (check[0] === grid[0] && check[1] === grid[1]) return result;
+        if (check[0] === grid[0] && check[1] === grid[1]) return result === 'exact' ? exactTerms(weights, mix, scale, terms, a, acc) : result;
       }
       // The range moved to another grid: start over on the true range (tracked above).
       for (const arr of [terms.means, terms.logPrecisions, terms.responsibility]) arr.fill(0);
@@ -702,8 +693,8 @@ export function createPriorKernel(
     // 4. Per weight: interpolated gradient and the moments of its position t in the sub-cell.
     const gradient = terms.gradient;
     const invh = mUniform / dc;
+    const range = tracked ?? new Float64Array(2);
     if (wasm !== null) {
-      const range = tracked ?? new Float64Array(2);
       let cells: { invdc: number; maxc: number } | null = null;
       if (adaptive) {
         const cf = new Float64Array(wasmMemory!, CELLS_AT, 2 * (NC + 1));
@@ -715,18 +706,15 @@ export function createPriorKernel(
         cells = { invdc: 1 / dc, maxc: NC };
       }
       interpolateWasm(weights, lo, invh, totalSub, gradient, range, cells);
-      if (tracked !== null && !(tracked[0]! >= lo && tracked[1]! <= hi)) return null;
     } else if (adaptive) {
-      const range = tracked ?? new Float64Array(2);
       interpolateCells(weights, lo, 1 / dc, cellM, cellBase, PM, MB, gradient, range);
-      if (tracked !== null && !(tracked[0]! >= lo && tracked[1]! <= hi)) return null;
     } else if (tracked !== null) {
       interpolateCountAndRange(weights, lo, invh, PM, MB, gradient, tracked);
-      // A weight outside the grid (the range came from a hint) was read out of bounds: the caller starts over.
-      if (!(tracked[0]! >= lo && tracked[1]! <= hi)) return null;
     } else {
       interpolateAndCount(weights, lo, invh, PM, MB, gradient);
     }
+    // A weight outside the grid (the range came from a hint) was read out of bounds: the caller starts over.
+    if (tracked !== null && !(tracked[0]! >= lo && tracked[1]! <= hi)) return null;
 
     // 5. Moments -> Hermite weights of every node (C0 for values, C1 for derivatives, h folded in), then
     // sum log p and the mixture sums by the same Hermite rule.
