@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lenet300100, lenet5Caffe, namedWeights, smallResNet } from './index.js';
-import { assertClose, on, randomData, setUpBackends, type Data } from './kernels/test-utils/backends.js';
+import { on, setUpBackends } from './kernels/test-utils/backends.js';
+import { compareTrainingStep } from './kernels/test-utils/training-step.js';
 
 before(setUpBackends);
 
@@ -31,33 +32,6 @@ test('LeNet-300-100 and LeNet-5-Caffe have the paper sizes (PAPER.md section 6)'
   assert.equal(b.getLayer('conv2').getConfig()['activation'], 'linear');
   [a, b, c].forEach((m) => m.dispose());
 });
-
-/** Cross-entropy gradients of every trainable weight after one forward/backward pass in training mode. */
-function gradients(model: tf.LayersModel, x: Data, labels: number[], classes: number): Map<string, Data> {
-  const out = new Map<string, Data>();
-  tf.tidy(() => {
-    const xs = tf.tensor(x.values, x.shape);
-    const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
-    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar);
-    for (const w of namedWeights(model)) {
-      const g = grads[w.variable.name];
-      if (g !== undefined) out.set(w.name, { shape: [...g.shape], values: new Float32Array(g.dataSync()) });
-    }
-  });
-  return out;
-}
-
-async function compareTrainingStep(model: tf.LayersModel, inputShape: number[], classes: number, tol: number): Promise<number> {
-  const x = randomData(inputShape, 7);
-  for (let i = 0; i < x.values.length; i++) x.values[i] = 0.5 * (x.values[i]! + 1); // inputs in [0, 1) like MNIST
-  const labels = Array.from({ length: inputShape[0]! }, (_, i) => i % classes);
-  const expected = await on('cpu', () => gradients(model, x, labels, classes));
-  const actual = await on('wasm', () => gradients(model, x, labels, classes));
-  assert.ok(expected.size > 0);
-  assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort());
-  for (const [name, g] of expected) assertClose(actual.get(name)!, g, tol, `gradient of ${name}`);
-  return expected.size;
-}
 
 // Gradients of a whole network accumulate more float32 rounding than single kernels: 1e-4 of the largest entry.
 const STEP_TOL = 1e-4;

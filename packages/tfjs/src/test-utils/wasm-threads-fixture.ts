@@ -1,0 +1,19 @@
+// Fixture for wasm-threads.test.ts. `late`: initialises the single-threaded wasm backend first, then asks for threads.
+// `train`: fits a small model on 2 threads and returns from the top level; the process must exit by itself.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { useWasmBackend } from '../index.js';
+
+if (process.argv[2] === 'late') {
+  await tf.setBackend('wasm');
+  await useWasmBackend({ threads: 2 }).then(
+    () => console.log('accepted'),
+    (e: Error) => console.log(`rejected: ${e.message}`),
+  );
+} else {
+  const info = await useWasmBackend({ threads: 2 });
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 32, activation: 'relu', inputShape: [20] }), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+  await model.fit(tf.randomNormal([64, 20]), tf.oneHot(tf.randomUniform([64], 0, 2, 'int32') as tf.Tensor1D, 2), { epochs: 2, verbose: 0 });
+  console.log(`threads ${info.threads} shared ${info.sharedMemory} trained`);
+}

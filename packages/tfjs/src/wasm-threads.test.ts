@@ -1,0 +1,66 @@
+// useWasmBackend: tfjs's threaded wasm build in Node: the thread count it reports, shared memory, cpu-equal
+// gradients for whole training steps, clear errors, and a process that still exits.
+import * as tf from '@tensorflow/tfjs';
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lenet300100, lenet5Caffe, registerWasmTrainingKernels, useWasmBackend, wasmSharedHeap } from './index.js';
+import { on } from './kernels/test-utils/backends.js';
+import { compareTrainingStep } from './kernels/test-utils/training-step.js';
+
+const STEP_TOL = 1e-4;
+
+before(async () => {
+  registerWasmTrainingKernels();
+  assert.deepEqual(await useWasmBackend({ threads: 2 }), { threads: 2, sharedMemory: true });
+  await tf.setBackend('cpu');
+});
+
+test('the threaded backend runs on shared memory and reports its threads', async () => {
+  await on('wasm', () => {
+    assert.ok(wasmSharedHeap() instanceof SharedArrayBuffer);
+    const a = tf.randomNormal([256, 300], 0, 1, 'float32', 1);
+    const b = tf.randomNormal([300, 100], 0, 1, 'float32', 2);
+    const threaded = tf.matMul(a, b);
+    const values = threaded.dataSync();
+    tf.dispose([a, b, threaded]);
+    return values;
+  }).then(async (wasmValues) => {
+    const cpuValues = await on('cpu', () => tf.tidy(() => tf.matMul(tf.randomNormal([256, 300], 0, 1, 'float32', 1), tf.randomNormal([300, 100], 0, 1, 'float32', 2)).dataSync()));
+    let err = 0;
+    for (let i = 0; i < cpuValues.length; i++) err = Math.max(err, Math.abs(wasmValues[i]! - cpuValues[i]!));
+    assert.ok(err < 1e-3, `matMul differs from cpu by ${err}`);
+  });
+  assert.equal(wasmSharedHeap(), null, 'no shared heap while cpu is active');
+});
+
+test('LeNet-5-Caffe and LeNet-300-100: one training step on 2 threads gives the cpu gradients', async () => {
+  const a = lenet5Caffe({ seed: 1 });
+  assert.equal(await compareTrainingStep(a, [16, 28, 28, 1], 10, STEP_TOL), 8);
+  const b = lenet300100({ seed: 2 });
+  assert.equal(await compareTrainingStep(b, [32, 784], 10, STEP_TOL), 6);
+  a.dispose();
+  b.dispose();
+});
+
+test('a second call with the same count is a no-op; another count or a bad one is a clear error', async () => {
+  assert.deepEqual(await useWasmBackend({ threads: 2 }), { threads: 2, sharedMemory: true });
+  assert.equal(tf.getBackend(), 'wasm');
+  await assert.rejects(useWasmBackend({ threads: 1 }), /already initialised \(threaded build, 2 thread\(s\)\).*before tf\.setBackend/);
+  await assert.rejects(useWasmBackend({ threads: 0 }), (e: Error) => e instanceof RangeError && /threads must be a whole number from 1 to 8/.test(e.message));
+  await assert.rejects(useWasmBackend({ threads: 2.5 }), RangeError);
+  await tf.setBackend('cpu');
+});
+
+test('after the single-threaded backend, useWasmBackend says it is too late; a threaded process exits by itself', () => {
+  const fixture = join(dirname(fileURLToPath(import.meta.url)), 'test-utils', 'wasm-threads-fixture.ts');
+  const late = spawnSync(process.execPath, ['--import', 'tsx', fixture, 'late'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(late.status, 0, late.stderr);
+  assert.match(late.stdout, /rejected: .*already initialised \(single-threaded build, 1 thread\(s\)\)/);
+  const exits = spawnSync(process.execPath, ['--import', 'tsx', fixture, 'train'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(exits.signal, null, 'the process did not exit by itself within 60 s');
+  assert.equal(exits.status, 0, exits.stderr);
+  assert.match(exits.stdout, /threads 2 shared true trained/);
+});
