@@ -7,7 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lenet300100, lenet5Caffe, registerWasmTrainingKernels, useWasmBackend, wasmSharedHeap } from './index.js';
-import { on } from './kernels/test-utils/backends.js';
+import { on, randomData } from './kernels/test-utils/backends.js';
+import { assertLoopPathsAgree } from './kernels/test-utils/loop-paths.js';
+import { heapLoops } from './kernels/heap-loops.js';
+import type { WasmBackend } from './kernels/wasm-backend.js';
 import { compareTrainingStep } from './kernels/test-utils/training-step.js';
 
 const STEP_TOL = 1e-4;
@@ -43,6 +46,24 @@ test('LeNet-5-Caffe and LeNet-300-100: one training step on 2 threads gives the 
   assert.equal(await compareTrainingStep(b, [32, 784], 10, STEP_TOL), 6);
   a.dispose();
   b.dispose();
+});
+
+test('the conv gradient kernels give the same bits with their wasm loops on the shared heap as with the JS loops', async () => {
+  await on('wasm', () => {
+    assert.notEqual(heapLoops(tf.backend() as unknown as WasmBackend), null);
+    const cases = [
+      { x: [3, 28, 28, 1], filter: [5, 5, 1, 20], dy: [3, 24, 24, 20], strides: 1, pad: 'valid' },
+      { x: [3, 12, 12, 20], filter: [5, 5, 20, 50], dy: [3, 8, 8, 50], strides: 1, pad: 'valid' },
+      { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], dy: [2, 5, 5, 4], strides: 2, pad: 'same' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const what = `x [${c.x.join(', ')}]`;
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+      assertLoopPathsAgree('Conv2DBackpropFilter', { x: randomData(c.x, i), dy: randomData(c.dy, 10 + i) }, { ...attrs, filterShape: c.filter }, what);
+      assertLoopPathsAgree('Conv2DBackpropInput', { dy: randomData(c.dy, 10 + i), filter: randomData(c.filter, 20 + i) }, { ...attrs, inputShape: c.x }, what);
+    }
+  });
+  await tf.setBackend('cpu');
 });
 
 test('a second call with the same count is a no-op; another count or a bad one is a clear error', async () => {

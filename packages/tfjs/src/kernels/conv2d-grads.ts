@@ -1,6 +1,7 @@
 // Conv2D gradient kernels for the wasm backend, built on its XNNPACK-backed Conv2D and BatchMatMul.
 import * as tf from '@tensorflow/tfjs';
 import { heapF32, newOutput, release, runWasm, shape4, withShape, type Attrs, type Info, type WasmBackend } from './wasm-backend.js';
+import { heapLoops } from './heap-loops.js';
 
 /** Size (floats) of the column-matrix slices worked on at once: about 1 MB, well inside L2. */
 const CHUNK_FLOATS = 1 << 18;
@@ -93,7 +94,9 @@ export function conv2DBackpropFilter(args: { inputs: Record<string, Info>; attrs
   const taps = c.filterHeight * c.filterWidth * c.inChannels;
   // One matmul over the whole batch: splitting it into cache-sized chunks measured slower (more packing and calls).
   const colsT = newOutput(backend, [1, taps, pixels]);
-  im2colT(heapF32(backend, x), heapF32(backend, colsT), c, 0, c.batchSize);
+  const loops = heapLoops(backend);
+  if (loops !== null) loops.im2colT(x, colsT, c, 0, c.batchSize);
+  else im2colT(heapF32(backend, x), heapF32(backend, colsT), c, 0, c.batchSize);
   const dw = runWasm('BatchMatMul', { a: colsT, b: withShape(dy, [1, pixels, c.outChannels]) }, { transposeA: false, transposeB: false }, backend);
   release(backend, colsT);
   return withShape(dw, [...filterShape]);
@@ -187,6 +190,7 @@ export function conv2DBackpropInput(args: { inputs: Record<string, Info>; attrs:
   heapF32(backend, dx).fill(0);
   // A few images at a time, so the column matrix is still in cache when col2im reads it back.
   const perChunk = Math.max(1, Math.floor(CHUNK_FLOATS / (imagePixels * taps)));
+  const loops = heapLoops(backend);
   for (let first = 0; first < c.batchSize; first += perChunk) {
     const images = Math.min(perChunk, c.batchSize - first);
     const rows = images * imagePixels;
@@ -197,7 +201,8 @@ export function conv2DBackpropInput(args: { inputs: Record<string, Info>; attrs:
     }
     const cols = runWasm('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }, backend);
     if (images < c.batchSize) release(backend, a);
-    col2imAdd(heapF32(backend, cols), heapF32(backend, dx), c, first, images);
+    if (loops !== null) loops.col2imAdd(cols, dx, c, first, images);
+    else col2imAdd(heapF32(backend, cols), heapF32(backend, dx), c, first, images);
     release(backend, cols);
   }
   release(backend, wT);

@@ -4,6 +4,9 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { registerWasmTrainingKernels } from '../index.js';
 import { assertClose, on, randomData, runKernel, setUpBackends, type Data } from './test-utils/backends.js';
+import { assertLoopPathsAgree } from './test-utils/loop-paths.js';
+import { heapLoops } from './heap-loops.js';
+import type { WasmBackend } from './wasm-backend.js';
 
 // Float32 results of differently ordered sums: 2e-5 of the largest magnitude (1 at least) is ample.
 const TOL = 2e-5;
@@ -55,6 +58,19 @@ test('Conv2DBackpropInput matches cpu', async () => {
   }
 });
 
+test('the conv gradient kernels give the same bits with the in-heap wasm loops (im2col, col2im) as with the JS loops', async () => {
+  await on('wasm', () => {
+    assert.notEqual(heapLoops(tf.backend() as unknown as WasmBackend), null, 'the wasm loops instantiate on the backend memory');
+    for (const [i, c] of CONV_CASES.entries()) {
+      const x = randomData(c.x, 10 + i);
+      const dy = randomData(convOutShape(c), 20 + i);
+      const filter = randomData(c.filter, 30 + i);
+      assertLoopPathsAgree('Conv2DBackpropFilter', { x, dy }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter }, c.what);
+      assertLoopPathsAgree('Conv2DBackpropInput', { dy, filter }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x }, c.what);
+    }
+  });
+});
+
 test('DepthwiseConv2dNative backprop kernels match cpu', async () => {
   const cases = [
     { what: '3x3 m1 stride 1 same', x: [2, 7, 7, 3], filter: [3, 3, 3, 1], strides: 1, dilations: 1, pad: 'same' },
@@ -74,6 +90,9 @@ test('DepthwiseConv2dNative backprop kernels match cpu', async () => {
 test('MaxPoolGrad matches cpu, including ties and overlapping windows', async () => {
   const cases = [
     { what: '2x2 stride 2 valid', x: [2, 8, 8, 3], size: 2, strides: 2, pad: 'valid' },
+    // The wasm 2x2 pass: four channels at a time plus a scalar tail, and an odd last row and column left at zero.
+    { what: '2x2 stride 2 valid, 6 channels, odd size', x: [2, 9, 7, 6], size: 2, strides: 2, pad: 'valid' },
+    { what: '2x2 stride 2 valid, 8 channels', x: [3, 6, 8, 8], size: 2, strides: 2, pad: 'valid' },
     { what: '3x3 stride 2 same', x: [2, 9, 7, 3], size: 3, strides: 2, pad: 'same' },
     { what: '3x3 stride 1 same (overlapping)', x: [1, 6, 6, 2], size: 3, strides: 1, pad: 'same' },
   ];
@@ -85,6 +104,7 @@ test('MaxPoolGrad matches cpu, including ties and overlapping windows', async ()
     const output = await on('cpu', () => runKernel('MaxPool', { x: input }, attrs));
     const dy = randomData(output.shape, 90 + i);
     await compare('MaxPoolGrad', { dy, input, output }, attrs, c.what);
+    await on('wasm', () => assertLoopPathsAgree('MaxPoolGrad', { dy, input, output }, attrs, c.what));
   }
 });
 

@@ -1,6 +1,8 @@
-// MaxPoolGrad for the wasm backend as one pass of plain JS over the heap (the built-in one is slow for training).
+// MaxPoolGrad for the wasm backend as one pass over the heap (the built-in one is slow for training): in wasm SIMD
+// for 2x2 / stride 2 windows (heap-loops.ts), in plain JS otherwise and where the wasm loops are unavailable.
 import * as tf from '@tensorflow/tfjs';
 import { heapF32, newOutput, shape4, type Attrs, type Info, type WasmBackend } from './wasm-backend.js';
+import { heapLoops } from './heap-loops.js';
 
 /**
  * MaxPoolGrad: routes each dy element to the first maximum of its window (row-major scan, strictly greater wins),
@@ -21,12 +23,20 @@ export function maxPoolGrad(args: { inputs: Record<string, Info>; attrs: Attrs; 
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = c;
   const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw, dilationHeight: dh, dilationWidth: dw } = c;
   const dx = newOutput(backend, [n, h, w, ch]);
+  const p = c.padInfo;
+  const twoByTwo = fh === 2 && fw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && p.top === 0 && p.left === 0 && 2 * oh <= h && 2 * ow <= w;
+  const loops = twoByTwo ? heapLoops(backend) : null;
+  if (loops !== null) {
+    // The wasm pass writes every element of the windows' region; only an odd last row or column needs zeros.
+    if (2 * oh < h || 2 * ow < w) heapF32(backend, dx).fill(0);
+    loops.maxPoolGrad2x2(input, dy, dx, n, h, w, ch, oh, ow);
+    return dx;
+  }
   const X = heapF32(backend, input);
   const DY = heapF32(backend, dy);
   const DX = heapF32(backend, dx);
   DX.fill(0);
-  const p = c.padInfo;
-  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && p.top === 0 && p.left === 0 && 2 * oh <= h && 2 * ow <= w) {
+  if (twoByTwo) {
     maxPoolGrad2x2(X, DY, DX, n, h, w, ch, oh, ow);
     return dx;
   }

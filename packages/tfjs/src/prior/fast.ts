@@ -5,6 +5,7 @@
 import { logMixingProportions, type MixtureState } from '@softweight/core';
 import { PriorError } from './errors.js';
 import { INTERPOLATE_WASM_BASE64 } from './interpolate-wasm.js';
+import { decodeBase64 } from '../base64.js';
 import { createPriorKernel, type PreparedMixture, type PriorTerms, type PriorTermsOptions, type PriorMethod, type MixturePriorTermsFn } from './kernel.js';
 
 export type { PreparedMixture, PriorTerms, PriorTermsOptions, PriorMethod } from './kernel.js';
@@ -13,13 +14,6 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** The compiled per-weight loop (interpolate.wat) as bytes, for this thread's kernel and the worker's. */
 export const interpolateWasmBytes: Uint8Array = decodeBase64(INTERPOLATE_WASM_BASE64);
-
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 const kernel = createPriorKernel((subject, message) => new PriorError(subject, message), interpolateWasmBytes);
 
