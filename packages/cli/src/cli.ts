@@ -21,6 +21,10 @@ function backendOption(): Option {
   return new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm');
 }
 
+function threadsOption(): Option {
+  return new Option('--threads <n>', 'threads of the wasm backend (tfjs threaded build): 1-8, or auto = one per core').default('auto');
+}
+
 function printResult(out: Output, result: unknown, human: (r: never) => string | undefined): void {
   if (out.json) io().out(`${JSON.stringify(result, null, 2)}\n`);
   else {
@@ -60,6 +64,7 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
     .option('--limit-test <n>', 'use only the first n test samples')
     .addOption(new Option('--max-epochs-this-run <n>', 'stop after n epochs (resume later)').hideHelp())
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action((opts: PretrainOptions) =>
       withOut(async (out) => {
         const r = await pretrain(opts, out);
@@ -92,6 +97,7 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
     .option('--limit-test <n>', 'use only the first n test samples')
     .addOption(new Option('--max-epochs-this-run <n>', 'stop after n epochs (resume later)').hideHelp())
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action((model: string, opts: CompressOptions) =>
       withOut(async (out) => {
         const r = await compress(model, opts, out);
@@ -106,6 +112,7 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
     .option('--data <mnist|dir>', 'mnist or a directory of idx files', 'mnist')
     .option('--limit-test <n>', 'use only the first n test samples')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action((model: string, opts: EvalOptions) =>
       withOut(async (out) => {
         const r = await evalCommand(model, opts, out);
@@ -146,6 +153,7 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
     .option('--out <dir>', 'output directory (default: a fresh temp directory)')
     .option('--epochs <n>', 'retraining epochs')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action((opts: DemoOptions) =>
       withOut(async (out) => {
         const r = await demo(opts, out);
@@ -158,7 +166,8 @@ export function buildProgram(run: (fn: (out: Output) => Promise<void>) => Promis
     .argument('<run-dir>', 'the --out directory of softweight compress')
     .option('--points <n>', 'weights in the scatter (default 1500)')
     .addOption(backendOption())
-    .action((dir: string, opts: { backend: string; points?: string }) =>
+    .addOption(threadsOption())
+    .action((dir: string, opts: { backend: string; threads: string; points?: string }) =>
       withOut(async (out) => {
         const r = await figuresCommand(dir, opts);
         printResult(out, r, (x: typeof r) => `figures of epoch ${x.epoch}: ${x.files.join(', ')}`);

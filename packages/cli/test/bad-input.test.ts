@@ -91,6 +91,11 @@ test('usage errors exit with code 2', async () => {
   const r2 = await cli(['compress', join(tiny, 'model.json'), '--data', data, '--out', join(dir, 'o4'), '--tau', 'abc']);
   assert.equal(r2.code, 2);
   assert.match(r2.stderr, /--tau abc/);
+  for (const bad of ['0', '9', 'two']) {
+    const r3 = await cli(['eval', join(tiny, 'model.json'), '--data', data, '--threads', bad]);
+    assert.equal(r3.code, 2, `--threads ${bad}`);
+    assert.match(r3.stderr, new RegExp(`--threads ${bad}: expected a whole number from 1 to 8, or auto`));
+  }
 });
 
 test('a layer softweight cannot compress is named before any training', async () => {

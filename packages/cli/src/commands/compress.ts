@@ -37,6 +37,8 @@ export interface CompressOptions {
   assignment?: string;
   seed?: string;
   backend: string;
+  /** --threads: threads of the wasm backend, 1-8 or 'auto' (default). */
+  threads?: string;
   resume?: boolean;
   force?: boolean;
   limitTrain?: string;
@@ -158,7 +160,7 @@ export async function compress(path: string, opts: CompressOptions, out: Output)
   const resume = opts.resume === true;
   guardOutDir(opts.out, ['model.sws', 'report.json', 'checkpoint'], resume, opts.force === true);
   if (!resume && !existsSync(path)) throw new CliError(`model file not found: ${path}`);
-  const backend = await useBackend(opts.backend);
+  const backend = await useBackend(opts.backend, opts.threads);
 
   let state: CompressState;
   let model: tf.LayersModel;

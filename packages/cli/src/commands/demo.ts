@@ -12,6 +12,8 @@ export interface DemoOptions {
   out?: string;
   epochs?: string;
   backend: string;
+  /** --threads: threads of the wasm backend, 1-8 or 'auto' (default). */
+  threads?: string;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function demo(opts: DemoOptions, out: Output): Promise<CompressResu
       lrLogPrecisions: DEMO_SETTINGS.lrLogPrecisions,
       lrLogits: DEMO_SETTINGS.lrLogits,
       backend: opts.backend,
+      threads: opts.threads,
       force: opts.out !== undefined ? false : true,
     },
     out,

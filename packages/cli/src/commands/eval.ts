@@ -14,6 +14,8 @@ import { evaluateError } from '../training.js';
 export interface EvalOptions {
   data: string;
   backend: string;
+  /** --threads: threads of the wasm backend, 1-8 or 'auto' (default). */
+  threads?: string;
   limitTest?: string;
 }
 
@@ -43,7 +45,7 @@ export async function loadAnyModel(path: string): Promise<{ model: tf.LayersMode
 
 /** Runs `softweight eval`. */
 export async function evalCommand(path: string, opts: EvalOptions, out: Output): Promise<EvalResult> {
-  await useBackend(opts.backend);
+  await useBackend(opts.backend, opts.threads);
   const { model, format } = await loadAnyModel(path);
   const data = await loadData(opts.data, { train: 1, ...(opts.limitTest ? { test: posInt('--limit-test', opts.limitTest, 0) } : {}) });
   const shape = fitInputShape(model.inputs[0]?.shape ?? [], data.test, `--data ${opts.data}`);

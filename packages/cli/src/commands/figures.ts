@@ -34,8 +34,8 @@ function kernels(model: tf.LayersModel): Float32Array {
 }
 
 /** Runs `softweight figures`. */
-export async function figuresCommand(runDir: string, opts: { backend: string; points?: string }): Promise<FiguresResult> {
-  await useBackend(opts.backend);
+export async function figuresCommand(runDir: string, opts: { backend: string; threads?: string; points?: string }): Promise<FiguresResult> {
+  await useBackend(opts.backend, opts.threads);
   const ck = findCheckpoint(runDir);
   if (!ck) throw new CliError(`${runDir}: no compress checkpoint (expected ${join(runDir, 'checkpoint', 'state.json')})`);
   const state = JSON.parse(readFileSync(join(ck, 'state.json'), 'utf8')) as { kind?: string; mixtures?: MixtureSnapshot[]; finishedEpochs: number };

@@ -24,6 +24,8 @@ export interface PretrainOptions {
   resume?: boolean;
   force?: boolean;
   backend: string;
+  /** --threads: threads of the wasm backend, 1-8 or 'auto' (default). */
+  threads?: string;
   limitTrain?: string;
   limitTest?: string;
   maxEpochsThisRun?: string;
@@ -69,7 +71,7 @@ export interface PretrainResult {
 export async function pretrain(opts: PretrainOptions, out: Output): Promise<PretrainResult> {
   const resume = opts.resume === true;
   guardOutDir(opts.out, ['model.json', 'checkpoint'], resume, opts.force === true);
-  const backend = await useBackend(opts.backend);
+  const backend = await useBackend(opts.backend, opts.threads);
   let state: PretrainState;
   let model: tf.LayersModel;
   let optimizerBlob;
