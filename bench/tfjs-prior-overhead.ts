@@ -9,7 +9,7 @@
 // The CPU columns count every thread of the process, so they include the worker's work.
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom, type MixtureState } from '@softweight/core';
-import { GaussianMixturePrior, lenet300100, lenet5Caffe, registerWasmTrainingKernels } from '@softweight/tfjs';
+import { GaussianMixturePrior, lenet300100, lenet5Caffe, registerWasmTrainingKernels, useWasmBackend } from '@softweight/tfjs';
 import { fitThroughput, loadAverage, median, printTable, syntheticMnist, useWasm, type Throughput } from './tfjs-bench-util.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -181,14 +181,18 @@ async function measure(c: Case): Promise<Result> {
   return result;
 }
 
+/** BENCH_THREADS=n: measure on tfjs's threaded wasm build with n threads (default: the single-threaded build). */
+const THREADS = process.env['BENCH_THREADS'] === undefined ? null : Number(process.env['BENCH_THREADS']);
+
 async function main(): Promise<void> {
-  await useWasm();
+  if (THREADS === null) await useWasm();
+  else await useWasmBackend({ threads: THREADS });
   registerWasmTrainingKernels();
   const results: Result[] = [];
   for (const c of CASES) results.push(await measure(c));
   const load = await loadAverage();
 
-  console.log(`model.fit with vs without the GaussianMixturePrior on wasm, ${BATCHES} batches/epoch, median of ${ROUNDS} interleaved epochs, synthetic data`);
+  console.log(`model.fit with vs without the GaussianMixturePrior on wasm (${THREADS === null ? 'single-threaded build' : `threaded build, ${THREADS} thread(s)`}), ${BATCHES} batches/epoch, median of ${ROUNDS} interleaved epochs, synthetic data`);
   console.log(`load average (1 min) at the end: ${load?.toFixed(2) ?? 'n/a'} (other jobs share the 2-core machine)`);
   type Key = 'with' | 'sync' | 'floor' | 'lateWith' | 'lateSync';
   const med = (xs: Measured[], k: keyof Measured) => median(xs.map((t) => t[k]));
