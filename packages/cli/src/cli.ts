@@ -22,7 +22,7 @@ function backendOption(): Option {
 }
 
 function threadsOption(): Option {
-  return new Option('--threads <n>', 'threads of the wasm backend (tfjs threaded build): 1-8, or auto = one per core').default('auto');
+  return new Option('--threads <n>', 'threads of the wasm backend (tfjs threaded build): 1-8, or auto = one per core (compress: one core left for the prior)').default('auto');
 }
 
 function printResult(out: Output, result: unknown, human: (r: never) => string | undefined): void {

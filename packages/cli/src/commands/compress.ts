@@ -160,7 +160,8 @@ export async function compress(path: string, opts: CompressOptions, out: Output)
   const resume = opts.resume === true;
   guardOutDir(opts.out, ['model.sws', 'report.json', 'checkpoint'], resume, opts.force === true);
   if (!resume && !existsSync(path)) throw new CliError(`model file not found: ${path}`);
-  const backend = await useBackend(opts.backend, opts.threads);
+  // The prior computes on a worker thread during the forward pass: leave it a core.
+  const backend = await useBackend(opts.backend, opts.threads, 1);
 
   let state: CompressState;
   let model: tf.LayersModel;
