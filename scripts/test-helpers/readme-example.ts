@@ -7,14 +7,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * Runs the example of the README in `packageDir` and returns its console.log lines. The block is written into the
+ * Runs the example of the README in `packageDir` (the first ts block after the heading "## `heading`", default
+ * "Example") and returns its console.log lines. The block is written into the
  * package directory (so its imports resolve through the workspace, as they would for a user of the package) and
  * runs with a fresh temporary directory as the working directory (files it writes land there and are removed).
  */
-export async function runReadmeExample(packageDir: string): Promise<string[]> {
+export async function runReadmeExample(packageDir: string, heading = 'Example'): Promise<string[]> {
   const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
-  const block = /## Example[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(block, `${packageDir}/README.md has a ts block under "## Example"`);
+  const start = readme.indexOf(`\n## ${heading}`);
+  const block = start < 0 ? undefined : /```ts\n([\s\S]*?)```/.exec(readme.slice(start))?.[1];
+  assert.ok(block, `${packageDir}/README.md has a ts block under "## ${heading}"`);
   const file = join(packageDir, `.readme-example-${process.pid}.ts`);
   const cwd = mkdtempSync(join(tmpdir(), 'softweight-readme-'));
   const previousCwd = process.cwd();

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lenet300100, lenet5Caffe, registerWasmTrainingKernels, useWasmBackend, wasmSharedHeap } from './index.js';
@@ -84,4 +85,11 @@ test('after the single-threaded backend, useWasmBackend says it is too late; a t
   assert.equal(exits.signal, null, 'the process did not exit by itself within 60 s');
   assert.equal(exits.status, 0, exits.stderr);
   assert.match(exits.stdout, /threads 2 shared true trained/);
+});
+
+test('the README example of useWasmBackend runs', () => {
+  const fixture = join(dirname(fileURLToPath(import.meta.url)), 'test-utils', 'wasm-threads-fixture.ts');
+  const run = spawnSync(process.execPath, ['--conditions=@softweight/source', '--import', 'tsx', fixture, 'readme'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, new RegExp(`^wasm ${Math.min(8, availableParallelism())} true$`, 'm'));
 });

@@ -1,10 +1,15 @@
 // Fixture for wasm-threads.test.ts. `late`: initialises the single-threaded wasm backend first, then asks for threads.
 // `train`: fits a small model on 2 threads and returns from the top level; the process must exit by itself.
+// `readme`: runs the README's useWasmBackend example (it must start the backend itself, so in a fresh process).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { useWasmBackend } from '../index.js';
 
-if (process.argv[2] === 'late') {
+if (process.argv[2] === 'readme') {
+  const { runReadmeExample } = await import('../../../../scripts/test-helpers/readme-example.js');
+  const { fileURLToPath } = await import('node:url');
+  for (const line of await runReadmeExample(fileURLToPath(new URL('../..', import.meta.url)), 'All cores in Node')) console.log(line);
+} else if (process.argv[2] === 'late') {
   await tf.setBackend('wasm');
   await useWasmBackend({ threads: 2 }).then(
     () => console.log('accepted'),
