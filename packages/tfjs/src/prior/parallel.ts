@@ -1,7 +1,7 @@
 // Runs the prior kernel of a training step on a worker thread (Node), while the main thread computes the model's forward pass.
 //
-// The fit callback's onBatchBegin copies the covered weights (final for this step) into shared memory and
-// posts a job; the worker runs createPriorKernel's own source text (kernel.ts), so it computes bit for bit
+// The fit callback's onBatchBegin copies the covered weights (final for this step) into shared memory (on
+// tfjs's threaded wasm build the worker reads them in place, in the backend's shared heap) and posts a job; the worker runs createPriorKernel's own source text (kernel.ts), so it computes bit for bit
 // what the main thread would; the regularizer's forward pass then waits (Atomics.wait) for the worker's
 // result of its tensor. Anything unexpected (no worker_threads, a worker that fails to start, an error, a
 // timeout) makes the caller compute synchronously instead.
@@ -60,7 +60,7 @@ const METHODS = ${JSON.stringify(METHODS)};
 const GRIDS = ${JSON.stringify(GRIDS)};
 const control = new Int32Array(workerData.control);
 const port = workerData.port;
-let gen = 0, slotDone = null, weightSets = [], gradientSets = [], results = null, params = null, layout = [], J = 0;
+let gen = 0, slotDone = null, weightSets = [], gradientSets = [], results = null, params = null, layout = [], J = 0, heap = null, offsets = null;
 parentPort.postMessage('ready');
 let last = 0;
 for (;;) {
@@ -84,6 +84,8 @@ for (;;) {
     params = new Float64Array(b.params);
     layout = b.layout;
     J = b.J;
+    heap = b.heap;
+    offsets = b.offsets === null ? null : new Float64Array(b.offsets);
   }
   if (gen === want) {
     const weights = weightSets[id % ${BUFFER_SETS}], gradient = gradientSets[id % ${BUFFER_SETS}];
@@ -95,7 +97,9 @@ for (;;) {
       let ok = true;
       try {
         const hint = results.subarray(result + 3, result + 5);
-        const t = kernel.mixturePriorTerms(weights.subarray(offset, offset + size), mix, { gradScale, method, out: gradient.subarray(offset, offset + size), rangeHint: hint });
+        // In place: the weights are read where they are, in the tfjs wasm backend's shared heap.
+        const w = heap === null ? weights.subarray(offset, offset + size) : new Float32Array(heap, offsets[i], size);
+        const t = kernel.mixturePriorTerms(w, mix, { gradScale, method, out: gradient.subarray(offset, offset + size), rangeHint: hint });
         results[result] = t.logDensity;
         results[result + 1] = t.exactWeights;
         results[result + 2] = t.nodes;
@@ -147,6 +151,17 @@ export interface ParallelSlotInput {
   rangeHint: Float64Array;
 }
 
+/**
+ * The SharedArrayBuffer every slot's weights are a view of (tfjs's threaded wasm build: its heap), or null.
+ * The worker then reads the weights in place: no copy on the main thread, whose cache lines the other core
+ * would otherwise have to hand back.
+ */
+function sharedHeapOf(slots: readonly ParallelSlotInput[]): SharedArrayBuffer | null {
+  const first = slots[0]?.weights.buffer;
+  if (typeof SharedArrayBuffer !== 'function' || !(first instanceof SharedArrayBuffer)) return null;
+  return slots.every((s) => s.weights.buffer === first) ? first : null;
+}
+
 /** Prior kernel jobs on one worker thread: at most one job in flight, one result per covered tensor. */
 export class ParallelPriorRunner {
   private worker: NodeWorker | null;
@@ -162,6 +177,12 @@ export class ParallelPriorRunner {
   private params: Float64Array<ArrayBufferLike> = new Float64Array(0);
   private layout: Array<{ offset: number; size: number; result: number }> = [];
   private J = 0;
+  /** The shared heap the covered weights live in (tfjs's threaded wasm build), read in place; null: copied. */
+  private heap: SharedArrayBuffer | null = null;
+  /** In place: each slot's byte offset in `heap`, written per job. */
+  private offsets: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  /** Jobs whose weights the worker read in place. */
+  inPlaceJobs = 0;
   private lastId = 0;
   private hints: Float64Array[] = [];
 
@@ -233,7 +254,8 @@ export class ParallelPriorRunner {
   begin(slots: readonly ParallelSlotInput[], mix: PreparedMixture, gradScale: number, method: PriorMethod): number {
     if (!this.usable || !this.waitIdle()) return 0;
     const J = mix.count;
-    const same = this.layout.length === slots.length && this.J === J && slots.every((s, i) => s.weights.length === this.layout[i]!.size);
+    const heap = sharedHeapOf(slots);
+    const same = this.layout.length === slots.length && this.J === J && this.heap === heap && slots.every((s, i) => s.weights.length === this.layout[i]!.size);
     if (!same) {
       const layout: Array<{ offset: number; size: number; result: number }> = [];
       let total = 0;
@@ -247,10 +269,12 @@ export class ParallelPriorRunner {
       this.J = J;
       this.slotDone = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, slots.length)));
       const sets = Array.from({ length: BUFFER_SETS });
-      this.weights = sets.map(() => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, total))));
+      this.weights = sets.map(() => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, heap === null ? total : 1))));
       this.gradient = sets.map(() => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, total))));
       this.results = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, result)));
       this.params = new Float64Array(new SharedArrayBuffer(8 * (PARAMS_HEAD + 3 * J)));
+      this.heap = heap;
+      this.offsets = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, slots.length)));
       this.gen++;
       // Queued now, read by the worker (receiveMessageOnPort) when it sees the new generation with the job.
       this.port.postMessage({
@@ -262,6 +286,8 @@ export class ParallelPriorRunner {
         params: this.params.buffer,
         layout,
         J,
+        heap,
+        offsets: heap === null ? null : this.offsets.buffer,
       });
       Atomics.store(this.control, GEN, this.gen);
     }
@@ -269,7 +295,8 @@ export class ParallelPriorRunner {
     const weights = this.weights[id % BUFFER_SETS]!;
     slots.forEach((s, i) => {
       const l = this.layout[i]!;
-      weights.set(s.weights, l.offset);
+      if (heap !== null) this.offsets[i] = s.weights.byteOffset;
+      else weights.set(s.weights, l.offset);
       this.results[l.result + 3] = s.rangeHint[0]!;
       this.results[l.result + 4] = s.rangeHint[1]!;
     });
@@ -280,6 +307,7 @@ export class ParallelPriorRunner {
     p.set(mix.means, PARAMS_HEAD);
     p.set(mix.precisions, PARAMS_HEAD + J);
     p.set(mix.logNorm, PARAMS_HEAD + 2 * J);
+    if (heap !== null) this.inPlaceJobs++;
     Atomics.store(this.control, JOB, id);
     Atomics.notify(this.control, JOB);
     return id;

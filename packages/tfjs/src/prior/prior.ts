@@ -409,6 +409,11 @@ export class GaussianMixturePrior implements PriorBinding {
     return this.parallelCount;
   }
 
+  /** @internal Worker jobs that read the weights in place in the wasm backend's shared heap (threaded build). */
+  get parallelInPlaceJobs(): number {
+    return this.runner?.inPlaceJobs ?? 0;
+  }
+
   /** The model the prior is attached to, or null. */
   get model(): tf.LayersModel | null {
     return this.attachedModel;

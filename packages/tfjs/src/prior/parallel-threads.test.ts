@@ -1,0 +1,46 @@
+// On tfjs's threaded wasm build (shared heap) the prior's worker reads the covered weights in place: the same
+// parameters bit for bit as the synchronous path, every job in place.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels, useWasmBackend, wasmSharedHeap } from '../index.js';
+import { train } from './test-utils/parallel-train.js';
+
+before(async () => {
+  await useWasmBackend({ threads: 1 });
+  registerWasmTrainingKernels();
+});
+
+test('threaded build: the worker reads the weights in place in the shared heap, same parameters bit for bit', async () => {
+  assert.ok(wasmSharedHeap() instanceof SharedArrayBuffer);
+  const sync = await train(false);
+  const parallel = await train('auto');
+  assert.equal(sync.parallelEvaluations, 0);
+  assert.equal(parallel.steps, 8);
+  assert.equal(parallel.parallelEvaluations, 4 * parallel.steps);
+  assert.equal(parallel.inPlaceJobs, parallel.steps, 'every job read the weights in place');
+  assert.deepEqual(parallel.weights, sync.weights);
+  assert.deepEqual(parallel.state, sync.state);
+  assert.equal(tf.getBackend(), 'wasm');
+});
+
+test('threaded build: a kernel written after the step began is recomputed on the main thread, same results', async () => {
+  const meddle = (model: tf.LayersModel): tf.Callback[] => {
+    let batch = 0;
+    return [
+      new tf.CustomCallback({
+        onBatchBegin: async () => {
+          if (batch++ % 2 === 0) {
+            const v = (model.layers[0] as unknown as { kernel: tf.LayerVariable }).kernel;
+            v.write(tf.tidy(() => tf.mul(v.read(), 0.99)));
+          }
+        },
+      }) as unknown as tf.Callback,
+    ];
+  };
+  const sync = await train(false, meddle);
+  const parallel = await train('auto', meddle);
+  assert.equal(parallel.parallelEvaluations, 4 * 8 - 4);
+  assert.deepEqual(parallel.weights, sync.weights);
+  assert.deepEqual(parallel.state, sync.state);
+});
