@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
-import { useWasmBackend } from '@softweight/tfjs';
+import { useWasmBackend, wasmBackendStarted } from '@softweight/tfjs';
 import { CliError } from './errors.js';
 import { registerTrainingKernels } from './tfjs-compat.js';
 
@@ -37,7 +37,7 @@ export async function useBackend(name: string, threads = 'auto', reservedCores =
   try {
     if (name === 'wasm') {
       registerTrainingKernels();
-      if (parsed === 'auto' && tf.findBackend('wasm') !== null) await activate('wasm');
+      if (parsed === 'auto' && wasmBackendStarted()) await activate('wasm');
       else {
         try {
           await useWasmBackend({ threads: count });

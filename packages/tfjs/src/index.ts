@@ -19,7 +19,7 @@ export {
   type WasmTrainingKernelsOptions,
   type WasmTrainingKernelsReport,
 } from './kernels/register.js';
-export { useWasmBackend, wasmSharedHeap, type WasmBackendOptions, type WasmBackendInfo } from './wasm-threads.js';
+export { useWasmBackend, wasmBackendStarted, wasmSharedHeap, type WasmBackendOptions, type WasmBackendInfo } from './wasm-threads.js';
 export { toGraph, namedWeights, type ToGraphResult, type GraphWeight, type NamedWeight, type WeightRole } from './graph.js';
 export { applyCompressed, fromCompressed, WeightMismatchError } from './apply.js';
 export { lenet300100, lenet5Caffe, smallResNet, type ModelBuilderOptions, type SmallResNetOptions } from './models.js';

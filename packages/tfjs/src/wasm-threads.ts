@@ -40,6 +40,19 @@ interface WasmModuleExports {
 const MAX_THREADS = 8;
 const THREADED_FLAG = 'WASM_HAS_MULTITHREAD_SUPPORT';
 
+/**
+ * Whether the wasm backend has been initialised (by anyone, with either build). Not `tf.findBackend`: for a
+ * registered backend that is not initialised yet, that starts the initialisation, which would pick the
+ * single-threaded build.
+ */
+export function wasmBackendStarted(): boolean {
+  return engineInternals().registry?.['wasm'] !== undefined;
+}
+
+function engineInternals(): { registry?: Record<string, unknown>; pendingBackendInit?: Promise<boolean> | null } {
+  return tf.engine() as unknown as { registry?: Record<string, unknown>; pendingBackendInit?: Promise<boolean> | null };
+}
+
 /** The threaded backend's heap, when the active wasm backend has one (else null). */
 export function wasmSharedHeap(): SharedArrayBuffer | null {
   if (tf.getBackend() !== 'wasm') return null;
@@ -89,7 +102,10 @@ function threadedBuildFiles(): { glue: string; workerSource: string } {
 export async function useWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackendInfo> {
   const threads = resolveThreads(options.threads);
   const wasm = await loadWasmPackage();
-  if (tf.findBackend('wasm') !== null) {
+  // A backend initialisation someone started and did not await: let it finish, then look at what it started.
+  const pending = engineInternals().pendingBackendInit;
+  if (pending != null) await pending;
+  if (wasmBackendStarted()) {
     if (!(await tf.setBackend('wasm'))) throw new Error('useWasmBackend: the wasm backend failed to initialise');
     const current = wasm.getThreadsCount();
     const sharedMemory = wasmSharedHeap() !== null;

@@ -3,7 +3,7 @@
 // `readme`: runs the README's useWasmBackend example (it must start the backend itself, so in a fresh process).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { useWasmBackend } from '../index.js';
+import { useWasmBackend, wasmBackendStarted } from '../index.js';
 
 if (process.argv[2] === 'readme') {
   const { runReadmeExample } = await import('../../../../scripts/test-helpers/readme-example.js');
@@ -16,6 +16,9 @@ if (process.argv[2] === 'readme') {
     (e: Error) => console.log(`rejected: ${e.message}`),
   );
 } else {
+  // Asking must not start the backend (tf.findBackend would, on the single-threaded build).
+  if (wasmBackendStarted()) throw new Error('wasmBackendStarted() before any backend use');
+  await new Promise((resolve) => setTimeout(resolve, 20));
   const info = await useWasmBackend({ threads: 2 });
   const model = tf.sequential({ layers: [tf.layers.dense({ units: 32, activation: 'relu', inputShape: [20] }), tf.layers.dense({ units: 2, activation: 'softmax' })] });
   model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
