@@ -1,5 +1,6 @@
 // On tfjs's threaded wasm build (shared heap) the prior's worker reads the covered weights in place: the same
-// parameters bit for bit as the synchronous path, every job in place.
+// parameters bit for bit as the synchronous path, every job in place; it writes each gradient straight into a
+// tfjs tensor there, with no tensor leaks.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -19,9 +20,28 @@ test('threaded build: the worker reads the weights in place in the shared heap, 
   assert.equal(parallel.steps, 8);
   assert.equal(parallel.parallelEvaluations, 4 * parallel.steps);
   assert.equal(parallel.inPlaceJobs, parallel.steps, 'every job read the weights in place');
+  assert.equal(parallel.inPlaceGradients, 4 * parallel.steps, 'every gradient was written into a tfjs tensor');
   assert.deepEqual(parallel.weights, sync.weights);
   assert.deepEqual(parallel.state, sync.state);
   assert.equal(tf.getBackend(), 'wasm');
+});
+
+test('threaded build: no tensor leaks with the worker writing gradients into tfjs tensors', async () => {
+  const { setup } = await import('./test-utils/parallel-train.js');
+  const { GaussianMixturePrior } = await import('../index.js');
+  const { model, x, y } = setup(3);
+  const prior = new GaussianMixturePrior({ datasetSize: 64 }).attach(model);
+  const fit = (epochs: number) => model.fit(x, y, { batchSize: 16, epochs, verbose: 0, callbacks: [prior.callback()] });
+  await fit(1);
+  const before = tf.memory().numTensors;
+  const dataIds = tf.engine().backend.numDataIds();
+  await fit(3);
+  assert.ok(prior.parallelInPlaceJobs > 0);
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(tf.engine().backend.numDataIds(), dataIds);
+  prior.detach();
+  tf.dispose([x, y]);
+  model.dispose();
 });
 
 test('threaded build: a kernel written after the step began is recomputed on the main thread, same results', async () => {

@@ -22,6 +22,7 @@ for (const backend of BACKENDS) {
     assert.equal(parallel.steps, 8);
     // The single-threaded wasm build's heap is not shared memory: the weights are copied for the worker.
     assert.equal(parallel.inPlaceJobs, 0);
+    assert.equal(parallel.inPlaceGradients, 0);
     assert.deepEqual(parallel.weights, sync.weights);
     assert.deepEqual(parallel.state, sync.state);
   });

@@ -98,8 +98,10 @@ for (;;) {
       try {
         const hint = results.subarray(result + 3, result + 5);
         // In place: the weights are read where they are, in the tfjs wasm backend's shared heap.
-        const w = heap === null ? weights.subarray(offset, offset + size) : new Float32Array(heap, offsets[i], size);
-        const t = kernel.mixturePriorTerms(w, mix, { gradScale, method, out: gradient.subarray(offset, offset + size), rangeHint: hint });
+        const w = heap === null ? weights.subarray(offset, offset + size) : new Float32Array(heap, offsets[2 * i], size);
+        // The gradient too, when the main thread gave it a tensor there (offset >= 0).
+        const g = heap !== null && offsets[2 * i + 1] >= 0 ? new Float32Array(heap, offsets[2 * i + 1], size) : gradient.subarray(offset, offset + size);
+        const t = kernel.mixturePriorTerms(w, mix, { gradScale, method, out: g, rangeHint: hint });
         results[result] = t.logDensity;
         results[result + 1] = t.exactWeights;
         results[result + 2] = t.nodes;
@@ -149,6 +151,11 @@ export interface ParallelSlotInput {
   weights: Float32Array;
   /** The slot's range hint (kernel.ts), updated when its result is taken. */
   rangeHint: Float64Array;
+  /**
+   * With weights in the shared heap: the byte offset there of a float32 tensor of the weights' size that the
+   * worker writes the gradient into (the main thread then hands that tensor to tfjs, no copy).
+   */
+  gradientAt?: number;
 }
 
 /**
@@ -179,7 +186,7 @@ export class ParallelPriorRunner {
   private J = 0;
   /** The shared heap the covered weights live in (tfjs's threaded wasm build), read in place; null: copied. */
   private heap: SharedArrayBuffer | null = null;
-  /** In place: each slot's byte offset in `heap`, written per job. */
+  /** In place: per slot, the byte offsets in `heap` of its weights and of its gradient tensor (-1: none), per job. */
   private offsets: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** Jobs whose weights the worker read in place. */
   inPlaceJobs = 0;
@@ -274,7 +281,7 @@ export class ParallelPriorRunner {
       this.results = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, result)));
       this.params = new Float64Array(new SharedArrayBuffer(8 * (PARAMS_HEAD + 3 * J)));
       this.heap = heap;
-      this.offsets = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, slots.length)));
+      this.offsets = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, 2 * slots.length)));
       this.gen++;
       // Queued now, read by the worker (receiveMessageOnPort) when it sees the new generation with the job.
       this.port.postMessage({
@@ -295,8 +302,10 @@ export class ParallelPriorRunner {
     const weights = this.weights[id % BUFFER_SETS]!;
     slots.forEach((s, i) => {
       const l = this.layout[i]!;
-      if (heap !== null) this.offsets[i] = s.weights.byteOffset;
-      else weights.set(s.weights, l.offset);
+      if (heap !== null) {
+        this.offsets[2 * i] = s.weights.byteOffset;
+        this.offsets[2 * i + 1] = s.gradientAt ?? -1;
+      } else weights.set(s.weights, l.offset);
       this.results[l.result + 3] = s.rangeHint[0]!;
       this.results[l.result + 4] = s.rangeHint[1]!;
     });
@@ -327,9 +336,10 @@ export class ParallelPriorRunner {
     const r = this.results;
     const base = l.result;
     this.hints[index]?.set(r.subarray(base + 3, base + 5));
+    const gradientAt = this.heap === null ? -1 : this.offsets[2 * index + 1]!;
     return {
       logDensity: r[base]!,
-      gradient: this.gradient[id % BUFFER_SETS]!.subarray(l.offset, l.offset + l.size),
+      gradient: gradientAt >= 0 ? new Float32Array(this.heap!, gradientAt, l.size) : this.gradient[id % BUFFER_SETS]!.subarray(l.offset, l.offset + l.size),
       means: r.slice(base + HEAD, base + HEAD + J),
       logPrecisions: r.slice(base + HEAD + J, base + HEAD + 2 * J),
       responsibility: r.slice(base + HEAD + 2 * J, base + HEAD + 3 * J),

@@ -200,6 +200,13 @@ interface Slot {
   lossFn: (() => tf.Scalar) | null;
   gradientBuffer?: Float32Array;
   rangeHint?: Float64Array;
+  /**
+   * This step's gradient tensor in the shared wasm heap that the worker writes into. Disposed at the step's end
+   * if tfjs has not disposed it by then (it does once it has used a gradient handed to it).
+   */
+  heapGradient?: tf.Tensor | null;
+  /** Whether `heapGradient` was handed to tfjs this step. */
+  heapGradientUsed?: boolean;
 }
 
 /** A prior computation started on the worker at the beginning of a step, for the weights of that moment. */
@@ -351,6 +358,7 @@ export class GaussianMixturePrior implements PriorBinding {
   private job: ParallelJob | null = null;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private parallelCount = 0;
+  private heapHandOvers = 0;
   private readonly chooser = new ParallelChooser();
   /**
    * Main-thread ms the prior cost in the current step (the worker hand-over, or the kernel, and the gradient
@@ -407,6 +415,11 @@ export class GaussianMixturePrior implements PriorBinding {
   /** How many covered-tensor evaluations in training steps were computed on the worker thread (option `parallel`). */
   get parallelEvaluations(): number {
     return this.parallelCount;
+  }
+
+  /** @internal Gradients the worker wrote straight into a tfjs tensor in the shared heap (threaded build). */
+  get parallelInPlaceGradients(): number {
+    return this.heapHandOvers;
   }
 
   /** @internal Worker jobs that read the weights in place in the wasm backend's shared heap (threaded build). */
@@ -486,6 +499,7 @@ export class GaussianMixturePrior implements PriorBinding {
 
   /** Removes the prior from the model: restores every layer's previous regularizer. The mixture is kept. */
   detach(): void {
+    releaseHeapGradients(this.slots);
     for (const slot of this.slots) {
       slot.regularizer.release();
       if (slot.lossFn !== null) {
@@ -685,9 +699,12 @@ export class GaussianMixturePrior implements PriorBinding {
     }
     const t0 = performance.now();
     const tensors = this.slots.map((s) => s.variable.read());
+    // On a shared wasm heap the worker writes each gradient straight into a tensor allocated here (before the
+    // weight views are taken: an allocation can grow the heap).
+    const gradientAt = allocateHeapGradients(this.slots, tensors);
     const inputs = this.slots.map((s, i) => {
       s.rangeHint ??= new Float64Array([NaN, NaN]);
-      return { weights: readWeights(tensors[i]!), rangeHint: s.rangeHint };
+      return { weights: readWeights(tensors[i]!), rangeHint: s.rangeHint, gradientAt: gradientAt?.[i] };
     });
     const gradScale = -this.currentTau() / this.options.datasetSize;
     const id = this.runner.begin(inputs, this.mixture(), gradScale, this.options.method);
@@ -698,6 +715,7 @@ export class GaussianMixturePrior implements PriorBinding {
 
   /** @internal Called by the fit callback after every batch, before the mixture step: reports the step's prior cost to the chooser. */
   endStep(): void {
+    releaseHeapGradients(this.slots);
     if (this.options.parallel !== false && !this.parallelOff && this.stepCost === this.stepCost) this.chooser.record(this.stepCost);
     this.stepCost = NaN;
     // The step's worker result has been used (or not); nothing later in this step may take it.
@@ -762,6 +780,13 @@ export class GaussianMixturePrior implements PriorBinding {
           terms = null;
         }
       }
+      let handOver: tf.Tensor | null = null;
+      if (terms !== null && slot.heapGradient != null && !slot.heapGradientUsed && !slot.heapGradient.isDisposed && terms.gradient.buffer === heapBuffer()) {
+        // The worker wrote this gradient into the tensor allocated for it: hand that tensor to tfjs.
+        handOver = slot.heapGradient;
+        slot.heapGradientUsed = true;
+        this.heapHandOvers++;
+      }
       if (terms !== null) {
         this.parallelCount++;
         // The worker's gradient lives in shared memory reused next step; the cpu backend keeps a new tensor's
@@ -795,7 +820,7 @@ export class GaussianMixturePrior implements PriorBinding {
           const t1 = performance.now();
           const d = dy.dataSync()[0]!;
           if (d !== 1) for (let i = 0; i < gradient.length; i++) gradient[i]! *= d;
-          const result = tf.tensor(gradient, shape, 'float32');
+          const result = handOver ?? tf.tensor(gradient, shape, 'float32');
           this.stepCost += performance.now() - t1;
           return result;
         },
@@ -825,6 +850,47 @@ export class GaussianMixturePrior implements PriorBinding {
  * and the prior kernel runs no tfjs op). It reads tfjs-backend-wasm internals (4.x: dataIdMap, wasm.HEAPF32),
  * so anything unexpected falls back to dataSync.
  */
+/** The wasm backend's internals the in-place hand-over uses (tfjs-backend-wasm 4.x), typed structurally. */
+interface WasmInternals {
+  dataIdMap?: { get(id: unknown): { memoryOffset?: number | null } | undefined };
+  wasm?: { HEAPF32?: Float32Array };
+  makeOutput?: (shape: number[], dtype: 'float32') => tf.TensorInfo;
+}
+
+/** The active wasm backend's heap if it is shared memory (tfjs's threaded build), else null. */
+function heapBuffer(): SharedArrayBuffer | null {
+  if (tf.getBackend() !== 'wasm' || typeof SharedArrayBuffer !== 'function') return null;
+  const buffer = (tf.backend() as unknown as WasmInternals).wasm?.HEAPF32?.buffer;
+  return buffer instanceof SharedArrayBuffer ? buffer : null;
+}
+
+/**
+ * On a shared wasm heap: one uninitialised float32 tensor per slot, kept in `slot.heapGradient`, for the worker
+ * to write the slot's gradient into; returns their heap byte offsets (null when the heap is not shared).
+ */
+function allocateHeapGradients(slots: Slot[], tensors: tf.Tensor[]): number[] | null {
+  releaseHeapGradients(slots);
+  if (heapBuffer() === null) return null;
+  const backend = tf.backend() as unknown as WasmInternals;
+  if (typeof backend.makeOutput !== 'function' || backend.dataIdMap === undefined) return null;
+  const offsets: number[] = [];
+  for (const [i, s] of slots.entries()) {
+    const t = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([...tensors[i]!.shape], 'float32'));
+    s.heapGradient = tf.keep(t);
+    offsets.push(backend.dataIdMap.get(t.dataId)?.memoryOffset ?? -1);
+  }
+  return offsets;
+}
+
+/** Disposes the step's gradient tensors tfjs did not take or has not disposed after using them. */
+function releaseHeapGradients(slots: Slot[]): void {
+  for (const s of slots) {
+    if (s.heapGradient != null && !s.heapGradient.isDisposed) s.heapGradient.dispose();
+    s.heapGradient = null;
+    s.heapGradientUsed = false;
+  }
+}
+
 function readWeights(t: tf.Tensor): Float32Array {
   if (t.dtype === 'float32' && tf.getBackend() === 'wasm') {
     const b = tf.backend() as unknown as {
