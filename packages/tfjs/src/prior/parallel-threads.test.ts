@@ -5,7 +5,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels, useWasmBackend, wasmSharedHeap } from '../index.js';
-import { train } from './test-utils/parallel-train.js';
+import { meddle, train } from './test-utils/parallel-train.js';
 
 before(async () => {
   await useWasmBackend({ threads: 1 });
@@ -45,19 +45,6 @@ test('threaded build: no tensor leaks with the worker writing gradients into tfj
 });
 
 test('threaded build: a kernel written after the step began is recomputed on the main thread, same results', async () => {
-  const meddle = (model: tf.LayersModel): tf.Callback[] => {
-    let batch = 0;
-    return [
-      new tf.CustomCallback({
-        onBatchBegin: async () => {
-          if (batch++ % 2 === 0) {
-            const v = (model.layers[0] as unknown as { kernel: tf.LayerVariable }).kernel;
-            v.write(tf.tidy(() => tf.mul(v.read(), 0.99)));
-          }
-        },
-      }) as unknown as tf.Callback,
-    ];
-  };
   const sync = await train(false, meddle);
   const parallel = await train('auto', meddle);
   assert.equal(parallel.parallelEvaluations, 4 * 8 - 4);

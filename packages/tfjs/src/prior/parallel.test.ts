@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { GaussianMixturePrior } from '../index.js';
-import { OPTIONS, setup, train } from './test-utils/parallel-train.js';
+import { OPTIONS, meddle, setup, train } from './test-utils/parallel-train.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 
@@ -29,21 +29,7 @@ for (const backend of BACKENDS) {
 
   test(`weights written after the step began are computed on the main thread, with the same results (${backend})`, async () => {
     assert.ok(await tf.setBackend(backend));
-    // A callback after the prior's rescales the first kernel at every other batch start: the worker's result
-    // for it is stale then and must not be used.
-    const meddle = (model: tf.LayersModel): tf.Callback[] => {
-      let batch = 0;
-      return [
-        new tf.CustomCallback({
-          onBatchBegin: async () => {
-            if (batch++ % 2 === 0) {
-              const v = (model.layers[0] as unknown as { kernel: tf.LayerVariable }).kernel;
-              v.write(tf.tidy(() => tf.mul(v.read(), 0.99)));
-            }
-          },
-        }) as unknown as tf.Callback,
-      ];
-    };
+    // meddle rescales the first kernel at every other batch start: the worker's result for it is stale then.
     const sync = await train(false, meddle);
     const parallel = await train('auto', meddle);
     assert.equal(parallel.parallelEvaluations, 4 * 8 - 4);
