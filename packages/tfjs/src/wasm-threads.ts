@@ -6,12 +6,22 @@
 // "load" message names the glue file tfjs ships next to it. tfjs also caps its pool at half the logical cores
 // (it assumes two hyperthreads per core); the cap is read from os.cpus() once, during initialisation, so the
 // requested count is what os.cpus() reports for that moment. Everything patched is restored before returning.
+// Node's modules are imported only on the Node path (dynamically), so the package still loads in browsers.
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import type * as WorkerThreads from 'node:worker_threads';
+
+/** The Node built-ins the Node path uses. */
+interface NodeModules {
+  createRequire: typeof import('node:module').createRequire;
+  path: typeof import('node:path');
+  fs: typeof import('node:fs');
+  os: typeof import('node:os');
+}
+
+async function nodeModules(): Promise<NodeModules> {
+  const [{ createRequire }, path, fs, os] = await Promise.all([import('node:module'), import('node:path'), import('node:fs'), import('node:os')]);
+  return { createRequire, path, fs, os };
+}
 
 /** Options of {@link useWasmBackend}. */
 export interface WasmBackendOptions {
@@ -60,8 +70,8 @@ export function wasmSharedHeap(): SharedArrayBuffer | null {
   return typeof SharedArrayBuffer !== 'undefined' && heap instanceof SharedArrayBuffer ? heap : null;
 }
 
-function resolveThreads(threads: number | 'auto' | undefined): number {
-  if (threads === undefined || threads === 'auto') return Math.min(MAX_THREADS, Math.max(1, os.availableParallelism()));
+function resolveThreads(threads: number | 'auto' | undefined, cores: number): number {
+  if (threads === undefined || threads === 'auto') return Math.min(MAX_THREADS, Math.max(1, cores));
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new RangeError(`useWasmBackend: threads must be a whole number from 1 to ${MAX_THREADS} or 'auto', got ${String(threads)}`);
   }
@@ -77,7 +87,7 @@ async function loadWasmPackage(): Promise<WasmModuleExports> {
 }
 
 /** Files of the threaded build that tfjs ships next to its bundles, checked. */
-function threadedBuildFiles(): { glue: string; workerSource: string } {
+function threadedBuildFiles({ createRequire, path, fs }: NodeModules): { glue: string; workerSource: string } {
   const require = createRequire(import.meta.url);
   const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
   const glue = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
@@ -100,7 +110,9 @@ function threadedBuildFiles(): { glue: string; workerSource: string } {
  * another count it throws. Measured here (2 cores): LeNet-5-Caffe training 1.3x faster on 2 threads than on 1.
  */
 export async function useWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackendInfo> {
-  const threads = resolveThreads(options.threads);
+  const node = isNode() ? await nodeModules() : null;
+  const cores = node?.os.availableParallelism() ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  const threads = resolveThreads(options.threads, cores);
   const wasm = await loadWasmPackage();
   // A backend initialisation someone started and did not await: let it finish, then look at what it started.
   const pending = engineInternals().pendingBackendInit;
@@ -118,7 +130,7 @@ export async function useWasmBackend(options: WasmBackendOptions = {}): Promise<
     return { threads: current, sharedMemory };
   }
   wasm.setThreadsCount(threads);
-  const restore = isNode() ? patchNodeForThreadedBuild(threads) : () => {};
+  const restore = node !== null ? patchNodeForThreadedBuild(threads, node) : () => {};
   let ok: boolean;
   try {
     ok = await tf.setBackend('wasm');
@@ -140,9 +152,9 @@ function isNode(): boolean {
 }
 
 /** Patches what the threaded build needs in Node; returns the undo. */
-function patchNodeForThreadedBuild(threads: number): () => void {
-  const { glue, workerSource } = threadedBuildFiles();
-  const require = createRequire(import.meta.url);
+function patchNodeForThreadedBuild(threads: number, node: NodeModules): () => void {
+  const { glue, workerSource } = threadedBuildFiles(node);
+  const require = node.createRequire(import.meta.url);
   const workerThreads = require('node:worker_threads') as typeof WorkerThreads & { Worker: typeof WorkerThreads.Worker };
   const RealWorker = workerThreads.Worker;
 
@@ -166,13 +178,13 @@ function patchNodeForThreadedBuild(threads: number): () => void {
     }
   }
 
-  const realCpus = os.cpus;
+  const osModule = require('node:os') as { cpus: typeof node.os.cpus };
+  const realCpus = osModule.cpus;
   // tfjs reads the core count once, during initialisation, and allows half of it.
   const fakeCpus = () => {
     const cpus = realCpus();
     return Array.from({ length: 2 * threads }, (_, i) => cpus[i % Math.max(1, cpus.length)]!);
   };
-  const osModule = require('node:os') as { cpus: typeof os.cpus };
   workerThreads.Worker = PthreadWorker;
   osModule.cpus = fakeCpus;
   const hadFlag = tf.env().getFlags()[THREADED_FLAG];

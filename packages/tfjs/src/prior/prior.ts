@@ -28,6 +28,7 @@ import { adamStep, createAdam, type AdamSettings, type AdamState } from './adam.
 import { PriorError } from './errors.js';
 import { mixturePriorTerms, prepareMixture, proportionGradients, type PreparedMixture, type PriorMethod, type PriorTerms } from './fast.js';
 import { ParallelChooser, ParallelPriorRunner } from './parallel.js';
+import { wasmSharedHeap } from '../wasm-threads.js';
 import { GaussianMixtureRegularizer, isMixtureRegularizer, type PriorBinding } from './regularizer.js';
 
 /** Adam learning rate of every mixture group (PAPER.md section 4; the weights use the model's own optimizer). */
@@ -781,7 +782,7 @@ export class GaussianMixturePrior implements PriorBinding {
         }
       }
       let handOver: tf.Tensor | null = null;
-      if (terms !== null && slot.heapGradient != null && !slot.heapGradientUsed && !slot.heapGradient.isDisposed && terms.gradient.buffer === heapBuffer()) {
+      if (terms !== null && slot.heapGradient != null && !slot.heapGradientUsed && !slot.heapGradient.isDisposed && terms.gradient.buffer === wasmSharedHeap()) {
         // The worker wrote this gradient into the tensor allocated for it: hand that tensor to tfjs.
         handOver = slot.heapGradient;
         slot.heapGradientUsed = true;
@@ -844,24 +845,10 @@ export class GaussianMixturePrior implements PriorBinding {
   }
 }
 
-/**
- * A float32 tensor's values for a synchronous read-only pass. On the wasm backend: a view of the backend's
- * heap (no 1 MB copy and garbage per step for LeNet-300-100's first kernel; valid until the next tfjs op,
- * and the prior kernel runs no tfjs op). It reads tfjs-backend-wasm internals (4.x: dataIdMap, wasm.HEAPF32),
- * so anything unexpected falls back to dataSync.
- */
 /** The wasm backend's internals the in-place hand-over uses (tfjs-backend-wasm 4.x), typed structurally. */
 interface WasmInternals {
   dataIdMap?: { get(id: unknown): { memoryOffset?: number | null } | undefined };
-  wasm?: { HEAPF32?: Float32Array };
   makeOutput?: (shape: number[], dtype: 'float32') => tf.TensorInfo;
-}
-
-/** The active wasm backend's heap if it is shared memory (tfjs's threaded build), else null. */
-function heapBuffer(): SharedArrayBuffer | null {
-  if (tf.getBackend() !== 'wasm' || typeof SharedArrayBuffer !== 'function') return null;
-  const buffer = (tf.backend() as unknown as WasmInternals).wasm?.HEAPF32?.buffer;
-  return buffer instanceof SharedArrayBuffer ? buffer : null;
 }
 
 /**
@@ -870,7 +857,7 @@ function heapBuffer(): SharedArrayBuffer | null {
  */
 function allocateHeapGradients(slots: Slot[], tensors: tf.Tensor[]): number[] | null {
   releaseHeapGradients(slots);
-  if (heapBuffer() === null) return null;
+  if (wasmSharedHeap() === null) return null;
   const backend = tf.backend() as unknown as WasmInternals;
   if (typeof backend.makeOutput !== 'function' || backend.dataIdMap === undefined) return null;
   const offsets: number[] = [];
@@ -891,6 +878,12 @@ function releaseHeapGradients(slots: Slot[]): void {
   }
 }
 
+/**
+ * A float32 tensor's values for a synchronous read-only pass. On the wasm backend: a view of the backend's
+ * heap (no 1 MB copy and garbage per step for LeNet-300-100's first kernel; valid until the next tfjs op,
+ * and the prior kernel runs no tfjs op). It reads tfjs-backend-wasm internals (4.x: dataIdMap, wasm.HEAPF32),
+ * so anything unexpected falls back to dataSync.
+ */
 function readWeights(t: tf.Tensor): Float32Array {
   if (t.dtype === 'float32' && tf.getBackend() === 'wasm') {
     const b = tf.backend() as unknown as {
