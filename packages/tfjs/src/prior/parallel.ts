@@ -1,8 +1,9 @@
 // Runs the prior kernel of a training step on a worker thread (Node), while the main thread computes the model's forward pass.
 //
-// The fit callback's onBatchBegin copies the covered weights (final for this step) into shared memory (on
-// tfjs's threaded wasm build the worker reads them in place, in the backend's shared heap) and posts a job; the worker runs createPriorKernel's own source text (kernel.ts), so it computes bit for bit
-// what the main thread would; the regularizer's forward pass then waits (Atomics.wait) for the worker's
+// The fit callback's onBatchBegin copies the covered weights (final for this step) into shared memory and
+// posts a job (on tfjs's threaded wasm build, whose heap is shared memory, the worker instead reads the weights in
+// place and writes each gradient into a tfjs tensor allocated for it); the worker runs createPriorKernel's own
+// source text (kernel.ts), so it computes bit for bit what the main thread would; the regularizer's forward pass then waits (Atomics.wait) for the worker's
 // result of its tensor. Anything unexpected (no worker_threads, a worker that fails to start, an error, a
 // timeout) makes the caller compute synchronously instead.
 import { interpolateWasmBytes } from './fast.js';
