@@ -35,6 +35,55 @@ export async function fitThroughput(model: tf.LayersModel, x: tf.Tensor, y: tf.T
   return { wall: (n / wallMs) * 1000, cpu: (n / cpuMs) * 1000 };
 }
 
+/**
+ * Sums the wall time of an epoch's training steps: from one batch's onBatchBegin to the next one's (the last
+ * step ends at onEpochEnd). Put it first in the callback list, so every other callback's work counts in the
+ * step it belongs to; what `model.fit` does once per call (setup before the first batch) is left out.
+ */
+export class StepTimer extends tf.Callback {
+  /** Milliseconds of the last epoch's steps. */
+  total = 0;
+  private last = 0;
+
+  override async onEpochBegin(): Promise<void> {
+    this.total = 0;
+    this.last = 0;
+  }
+
+  override async onBatchBegin(): Promise<void> {
+    const now = performance.now();
+    if (this.last !== 0) this.total += now - this.last;
+    this.last = now;
+  }
+
+  override async onEpochEnd(): Promise<void> {
+    if (this.last !== 0) this.total += performance.now() - this.last;
+  }
+}
+
+/**
+ * Throughput of one `model.fit` epoch over (x, y), timed step by step (`StepTimer`): for short epochs
+ * interleaved between models, where fit's per-call setup would otherwise weigh in. CPU time spans the whole call.
+ */
+export async function stepTimedFit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, batchSize: number, callbacks: tf.Callback[] = []): Promise<Throughput> {
+  const timer = new StepTimer();
+  const c0 = process.cpuUsage();
+  await model.fit(x, y, { epochs: 1, batchSize, shuffle: false, verbose: 0, callbacks: [timer, ...callbacks] as unknown as tf.CustomCallbackArgs[] });
+  const c = process.cpuUsage(c0);
+  const n = x.shape[0]!;
+  return { wall: (n / timer.total) * 1000, cpu: (n / ((c.user + c.system) / 1000)) * 1000 };
+}
+
+/** `xs` in a random order drawn from `rand` (Fisher-Yates; the input is left as it is). */
+export function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 /** Median of a list. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

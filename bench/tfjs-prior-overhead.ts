@@ -1,19 +1,28 @@
 // Benchmark: model.fit samples/s with the GaussianMixturePrior attached vs without, same model, same backend (wasm).
-// LeNet-300-100 (batch 128) and LeNet-5-Caffe (batch 64), measured side by side in one run, interleaved: without the
-// prior, with it (default: computed on a worker thread during the forward pass), and with it on the main thread
+// LeNet-300-100 (batch 128) and LeNet-5-Caffe (batch 64), measured side by side in one run: without the prior,
+// with it (default: computed on a worker thread during the forward pass), and with it on the main thread
 // (parallel: false); each at the start of retraining (the paper's initial mixture over the pretrained weights) and
 // late in retraining (a sharp mixture: the one a LeNet-300-100 demo run ended with, weights drawn from it).
 // A fourth model, "floor", carries a regularizer that does no prior work at all: it hands tfjs a precomputed constant
 // gradient for the same kernels, so it costs what delivering any per-weight gradient through a regularizer costs
-// (the penalty scalars, their gradient tensors, the additions): no prior can beat its ratio.
+// (the penalty scalars, their gradient tensors, the additions).
+// How it is timed: this machine's speed drifts by up to 30% over seconds (the same epoch of the same model, run
+// again, measured 11.6 to 15.2 ms per step), so the variants are interleaved finely: many short rounds, each one
+// epoch of BENCH_BATCHES batches per variant in a fresh random order, each step timed from its onBatchBegin to the
+// next (the timer is the first callback, so the prior's callback work counts in its step). A ratio is taken within
+// a round and the median over rounds is reported.
 // The CPU columns count every thread of the process, so they include the worker's work.
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom, type MixtureState } from '@softweight/core';
 import { GaussianMixturePrior, lenet300100, lenet5Caffe, registerWasmTrainingKernels, useWasmBackend } from '@softweight/tfjs';
-import { fitThroughput, loadAverage, median, printTable, syntheticMnist, useWasm, type Throughput } from './tfjs-bench-util.js';
+import { loadAverage, median, printTable, shuffled, stepTimedFit, syntheticMnist, useWasm, type Throughput } from './tfjs-bench-util.js';
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
-const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 20);
+/** Rounds per model (BENCH_ROUNDS overrides both): enough that the median ratio's run-to-run spread is about 0.01. */
+const ROUNDS_OVERRIDE = process.env['BENCH_ROUNDS'] === undefined ? null : Number(process.env['BENCH_ROUNDS']);
+/** Batches per variant per round: short, so that a round's variants run within about 0.1 s (LeNet-300-100) of each other. */
+const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 2);
+/** BENCH_MODELS=lenet-300: only the models whose name contains one of the comma-separated words (case-insensitive). */
+const MODELS = (process.env['BENCH_MODELS'] ?? '').toLowerCase().split(',').filter((w) => w !== '');
 const TARGET = 0.95;
 
 /** The mixture a LeNet-300-100 demo run (`npm run demo`, tau 0.02) ended with after 15 epochs: zero component sigma 0.004, others 0.014-0.025. */
@@ -94,24 +103,26 @@ type Measured = Throughput;
 
 /** One timed epoch. */
 function timedFit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, batchSize: number, callbacks: tf.Callback[] = []): Promise<Measured> {
-  return fitThroughput(model, x, y, batchSize, callbacks);
+  return stepTimedFit(model, x, y, batchSize, callbacks);
 }
 
 interface Case {
   name: string;
   batchSize: number;
+  rounds: number;
   inputShape: number[];
   build: () => tf.Sequential;
 }
 
 const CASES: Case[] = [
-  { name: 'LeNet-300-100', batchSize: 128, inputShape: [784], build: () => lenet300100({ seed: 1 }) },
-  { name: 'LeNet-5-Caffe', batchSize: 64, inputShape: [28, 28, 1], build: () => lenet5Caffe({ seed: 1 }) },
+  { name: 'LeNet-300-100', batchSize: 128, rounds: 240, inputShape: [784], build: () => lenet300100({ seed: 1 }) },
+  { name: 'LeNet-5-Caffe', batchSize: 64, rounds: 80, inputShape: [28, 28, 1], build: () => lenet5Caffe({ seed: 1 }) },
 ];
 
 interface Result {
   name: string;
   batchSize: number;
+  rounds: number;
   weights: number;
   without: Measured[];
   with: Measured[];
@@ -154,12 +165,14 @@ async function measure(c: Case): Promise<Result> {
     [lateSynchronous!, [lateSyncPrior.callback()], 'lateSync'],
   ];
   const warm = { x: x.slice(0, 2 * c.batchSize), y: y.slice(0, 2 * c.batchSize) };
-  for (const [m, cb] of runs) await fitThroughput(m, warm.x, warm.y, c.batchSize, cb);
+  for (const [m, cb] of runs) await timedFit(m, warm.x, warm.y, c.batchSize, cb);
   const evaluations0 = prior.parallelEvaluations;
   const lateEvaluations0 = latePrior.parallelEvaluations;
+  const rounds = ROUNDS_OVERRIDE ?? c.rounds;
   const result: Result = {
     name: c.name,
     batchSize: c.batchSize,
+    rounds,
     weights: prior.covered.reduce((s, w) => s + w.size, 0),
     without: [],
     with: [],
@@ -170,9 +183,10 @@ async function measure(c: Case): Promise<Result> {
     parallelShare: 0,
     lateParallelShare: 0,
   };
-  // Interleave so machine load hits all alike.
-  for (let r = 0; r < ROUNDS; r++) for (const [m, cb, key] of runs) result[key].push(await timedFit(m, x, y, c.batchSize, cb));
-  const evaluations = ROUNDS * BATCHES * prior.covered.length;
+  // Interleave finely, in a new order every round, so that the machine's drifts hit all variants alike.
+  const rand = seededRandom(11);
+  for (let r = 0; r < rounds; r++) for (const [m, cb, key] of shuffled(runs, rand)) result[key].push(await timedFit(m, x, y, c.batchSize, cb));
+  const evaluations = rounds * BATCHES * prior.covered.length;
   result.parallelShare = (prior.parallelEvaluations - evaluations0) / evaluations;
   result.lateParallelShare = (latePrior.parallelEvaluations - lateEvaluations0) / evaluations;
   for (const p of [prior, syncPrior, latePrior, lateSyncPrior]) p.detach();
@@ -189,10 +203,12 @@ async function main(): Promise<void> {
   else await useWasmBackend({ threads: THREADS });
   registerWasmTrainingKernels();
   const results: Result[] = [];
-  for (const c of CASES) results.push(await measure(c));
+  const cases = CASES.filter((c) => MODELS.length === 0 || MODELS.some((w) => c.name.toLowerCase().includes(w)));
+  if (cases.length === 0) throw new Error(`BENCH_MODELS=${process.env['BENCH_MODELS']}: matches none of ${CASES.map((c) => c.name).join(', ')}`);
+  for (const c of cases) results.push(await measure(c));
   const load = await loadAverage();
 
-  console.log(`model.fit with vs without the GaussianMixturePrior on wasm (${THREADS === null ? 'single-threaded build' : `threaded build, ${THREADS} thread(s)`}), ${BATCHES} batches/epoch, median of ${ROUNDS} interleaved epochs, synthetic data`);
+  console.log(`model.fit with vs without the GaussianMixturePrior on wasm (${THREADS === null ? 'single-threaded build' : `threaded build, ${THREADS} thread(s)`}), rounds of ${BATCHES} batches per variant in random order (${results.map((r) => `${r.name} ${r.rounds}`).join(', ')} rounds), steps timed, synthetic data`);
   console.log(`load average (1 min) at the end: ${load?.toFixed(2) ?? 'n/a'} (other jobs share the 2-core machine)`);
   type Key = 'with' | 'sync' | 'floor' | 'lateWith' | 'lateSync';
   const med = (xs: Measured[], k: keyof Measured) => median(xs.map((t) => t[k]));
@@ -219,13 +235,15 @@ async function main(): Promise<void> {
   const json = {
     bench: 'tfjs-prior-overhead',
     backend: 'wasm',
-    rounds: ROUNDS,
     batchesPerEpoch: BATCHES,
     loadAverage1m: load,
     target: TARGET,
+    // The headline figures at the top level (scripts/bench-all.mjs prints those): ratio at the start and late in retraining.
+    ...Object.fromEntries(results.flatMap((r) => [[`${r.name} ratio`, ratio(r, 'wall')], [`${r.name} late ratio`, ratio(r, 'wall', 'lateWith')]])),
     models: results.map((r) => ({
       model: r.name,
       batchSize: r.batchSize,
+      rounds: r.rounds,
       coveredWeights: r.weights,
       withoutSamplesPerSec: med(r.without, 'wall'),
       withSamplesPerSec: med(r.with, 'wall'),
