@@ -1,5 +1,6 @@
 // Benchmark: the prior kernel (log-prior, weight gradient and mixture sums of one tensor) with its per-weight loop
-// in WebAssembly vs the same kernel with the JS loop, side by side, on LeNet-300-100's three kernels.
+// in WebAssembly vs the same kernel with the JS loop, side by side, on LeNet-300-100's three kernels; and one step's
+// three kernels in one call with one shared table (mixturePriorTermsShared, what training runs) vs one call each.
 // Two mixtures: the paper's initialisation (17 components, sigma 0.25, over the initial weights' range) and a
 // late-training one (tight zero component, 16 sharp others), which needs a finer table.
 import { initMixture, seededRandom, type MixtureState } from '@softweight/core';
@@ -13,7 +14,8 @@ const SIZES: Array<[string, number]> = [['fc1 784x300', 235200], ['fc2 300x100',
 
 const makeError = (subject: string, message: string) => new PriorError(subject, message);
 const js = createPriorKernel(makeError, null).mixturePriorTerms;
-const wasm = createPriorKernel(makeError, interpolateWasmBytes).mixturePriorTerms;
+const wasmKernel = createPriorKernel(makeError, interpolateWasmBytes);
+const wasm = wasmKernel.mixturePriorTerms;
 
 const rand = seededRandom(7);
 const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -81,8 +83,47 @@ printTable(
 const stepInitial = total('initial', 'jsMs') / total('initial', 'wasmMs');
 const stepLate = total('late', 'jsMs') / total('late', 'wasmMs');
 console.log(`all three tensors (one LeNet-300-100 step): initial ${total('initial', 'jsMs').toFixed(2)} -> ${total('initial', 'wasmMs').toFixed(2)} ms, late ${total('late', 'jsMs').toFixed(2)} -> ${total('late', 'wasmMs').toFixed(2)} ms`);
+// One step's three tensors: one call per tensor (each with its range hint) vs one call with one shared table.
+const shared: Array<{ mixture: string; separateMs: number; sharedMs: number }> = [];
+for (const [mixName, state, make] of [
+  ['initial', initial, (n: number, i: number) => initialWeights(n, LIMITS[i]!)],
+  ['late', late, (n: number) => lateWeights(n)],
+] as const) {
+  const mix = prepareMixture(state);
+  const tensors = SIZES.map(([, n], i) => make(n, i));
+  const outs = tensors.map((w) => new Float32Array(w.length));
+  const hints = tensors.map(() => new Float64Array([NaN, NaN]));
+  const hint = new Float64Array([NaN, NaN]);
+  const separate = () => tensors.forEach((w, i) => wasm(w, mix, { out: outs[i], rangeHint: hints[i], gradScale: -1e-7 }));
+  const together = () => wasmKernel.mixturePriorTermsShared(tensors, mix, { outs, rangeHint: hint, gradScale: -1e-7 });
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < 30 + 2 * ROUNDS; r++) {
+    let t0 = performance.now();
+    separate();
+    const ta = performance.now() - t0;
+    t0 = performance.now();
+    together();
+    const tb = performance.now() - t0;
+    if (r >= 30) {
+      a.push(ta);
+      b.push(tb);
+    }
+  }
+  shared.push({ mixture: mixName, separateMs: median(a), sharedMs: median(b) });
+}
+console.log('');
+console.log(`one LeNet-300-100 step's three kernels (wasm loop), median of ${2 * ROUNDS}: one call per tensor vs one call with one shared table`);
+printTable(
+  ['mixture', 'one table per tensor (ms)', 'one shared table (ms)', 'speed-up'],
+  shared.map((r) => [r.mixture, r.separateMs, r.sharedMs, r.separateMs / r.sharedMs]),
+);
 const json = {
   bench: 'prior-kernel',
+  sharedTableSpeedupLate: shared[1]!.separateMs / shared[1]!.sharedMs,
+  sharedTableMsLate: shared[1]!.sharedMs,
+  sharedTableMsInitial: shared[0]!.sharedMs,
+  shared,
   rounds: ROUNDS,
   ratio: stepInitial,
   ratioLate: stepLate,

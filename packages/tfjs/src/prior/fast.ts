@@ -6,9 +6,9 @@ import { logMixingProportions, type MixtureState } from '@softweight/core';
 import { PriorError } from './errors.js';
 import { INTERPOLATE_WASM_BASE64 } from './interpolate-wasm.js';
 import { decodeBase64 } from '../base64.js';
-import { createPriorKernel, type PreparedMixture, type PriorTerms, type PriorTermsOptions, type PriorMethod, type MixturePriorTermsFn } from './kernel.js';
+import { createPriorKernel, type PreparedMixture, type PriorMethod, type MixturePriorTermsFn, type MixturePriorTermsSharedFn } from './kernel.js';
 
-export type { PreparedMixture, PriorTerms, PriorTermsOptions, PriorMethod } from './kernel.js';
+export type { PreparedMixture, PriorTerms, PriorTermsOptions, PriorMethod, SharedPriorTermsOptions } from './kernel.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -19,6 +19,9 @@ const kernel = createPriorKernel((subject, message) => new PriorError(subject, m
 
 /** The log-prior of one weight tensor and everything its gradients need, in one pass (see kernel.ts). */
 export const mixturePriorTerms: MixturePriorTermsFn = kernel.mixturePriorTerms;
+
+/** The log-prior of several tensors under one mixture, from one table over all their weights (see kernel.ts). */
+export const mixturePriorTermsShared: MixturePriorTermsSharedFn = kernel.mixturePriorTermsShared;
 
 /** Whether this thread's kernel runs its per-weight loop in WebAssembly (false: the JS loop, where wasm is unavailable). */
 export const kernelUsesWasm: boolean = kernel.usesWasm;

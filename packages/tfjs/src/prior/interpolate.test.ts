@@ -63,6 +63,24 @@ test('the wasm loops give the JS loops results bit for bit: uniform and adaptive
   assert.deepEqual([...grids].sort(), ['adaptive', 'uniform'], 'both grids exercised');
 });
 
+test('one table for several tensors: the wasm loop and the JS loop agree bit for bit', () => {
+  const r = rng(12);
+  for (const sigmaMin of [0.05, 1e-3]) {
+    const state = randomMixture(r, 17, sigmaMin, false);
+    const mix = prepareMixture(state);
+    const hintJs = new Float64Array([NaN, NaN]);
+    const hintWasm = new Float64Array([NaN, NaN]);
+    // One tensor over two wasm chunks, a small one, an odd-sized one.
+    let tensors = [sampleWeights(r, state, 70001), sampleWeights(r, state, 300), sampleWeights(r, state, 4097)];
+    for (let step = 0; step < 3; step++) {
+      const js = jsKernel.mixturePriorTermsShared(tensors, mix, { gradScale: -0.25, rangeHint: hintJs });
+      const wa = wasmKernel.mixturePriorTermsShared(tensors, mix, { gradScale: -0.25, rangeHint: hintWasm });
+      wa.forEach((t, i) => assertSameTerms(t, js[i]!, `sigma ${sigmaMin} step ${step} tensor ${i}`));
+      tensors = tensors.map((t) => t.map((v) => v * (step === 0 ? 1.0005 : 1.4) + 1e-5));
+    }
+  }
+});
+
 test('weights on the table nodes (where floor is a tie) give the same function values', () => {
   // lo = -0.5 and a power-of-two spacing: every weight below sits exactly on a node, the wasm floor may pick the
   // cell to the left with t = 1; the cubic's value there equals the next cell's at t = 0 up to rounding.

@@ -33,8 +33,10 @@ const DONE = 0;
 const JOB = 1;
 const QUIT = 2;
 const GEN = 3;
-/** Per slot in the float64 result area: logDensity, exactWeights, nodes, hint[2], grid (index in GRIDS), then means, logPrecisions, responsibility (J each). */
-const HEAD = 6;
+/** The float64 result area starts with the job's range hint (2: min, max of all covered weights, kernel.ts). */
+const HINT = 2;
+/** Then per slot: logDensity, exactWeights, nodes, grid (index in GRIDS), then means, logPrecisions, responsibility (J each). */
+const HEAD = 4;
 const GRIDS: ReadonlyArray<PriorTerms['grid']> = ['uniform', 'adaptive', 'exact'];
 /** Job parameters (float64): gradScale, method (0 auto, 1 table, 2 exact), then means, precisions, logNorm (J each). */
 const PARAMS_HEAD = 2;
@@ -93,27 +95,30 @@ for (;;) {
     const gradScale = params[0];
     const method = METHODS[params[1]];
     const mix = { count: J, means: params.slice(${PARAMS_HEAD}, ${PARAMS_HEAD} + J), precisions: params.slice(${PARAMS_HEAD} + J, ${PARAMS_HEAD} + 2 * J), logNorm: params.slice(${PARAMS_HEAD} + 2 * J, ${PARAMS_HEAD} + 3 * J) };
+    // Every covered tensor in one kernel call (one table for all, kernel.ts).
+    let all = null;
+    try {
+      // In place: the weights are read where they are, in the tfjs wasm backend's shared heap.
+      const ws = layout.map(({ offset, size }, i) => (heap === null ? weights.subarray(offset, offset + size) : new Float32Array(heap, offsets[2 * i], size)));
+      // The gradients too, when the main thread gave a slot a tensor there (offset >= 0).
+      const gs = layout.map(({ offset, size }, i) => (heap !== null && offsets[2 * i + 1] >= 0 ? new Float32Array(heap, offsets[2 * i + 1], size) : gradient.subarray(offset, offset + size)));
+      all = kernel.mixturePriorTermsShared(ws, mix, { gradScale, method, outs: gs, rangeHint: results.subarray(0, ${HINT}) });
+    } catch (e) {
+      all = null;
+    }
     for (let i = 0; i < layout.length; i++) {
-      const { offset, size, result } = layout[i];
-      let ok = true;
-      try {
-        const hint = results.subarray(result + 3, result + 5);
-        // In place: the weights are read where they are, in the tfjs wasm backend's shared heap.
-        const w = heap === null ? weights.subarray(offset, offset + size) : new Float32Array(heap, offsets[2 * i], size);
-        // The gradient too, when the main thread gave it a tensor there (offset >= 0).
-        const g = heap !== null && offsets[2 * i + 1] >= 0 ? new Float32Array(heap, offsets[2 * i + 1], size) : gradient.subarray(offset, offset + size);
-        const t = kernel.mixturePriorTerms(w, mix, { gradScale, method, out: g, rangeHint: hint });
+      const t = all === null ? null : all[i];
+      if (t !== null) {
+        const result = layout[i].result;
         results[result] = t.logDensity;
         results[result + 1] = t.exactWeights;
         results[result + 2] = t.nodes;
-        results[result + 5] = GRIDS.indexOf(t.grid);
+        results[result + 3] = GRIDS.indexOf(t.grid);
         results.set(t.means, result + ${HEAD});
         results.set(t.logPrecisions, result + ${HEAD} + J);
         results.set(t.responsibility, result + ${HEAD} + 2 * J);
-      } catch (e) {
-        ok = false;
       }
-      Atomics.store(slotDone, i, ok ? id : -id);
+      Atomics.store(slotDone, i, t !== null ? id : -id);
       Atomics.notify(slotDone, i);
     }
   }
@@ -150,8 +155,6 @@ function workerThreads(): NodeWorkerThreads | null {
 export interface ParallelSlotInput {
   /** The weights (read before the step's forward pass). */
   weights: Float32Array;
-  /** The slot's range hint (kernel.ts), updated when its result is taken. */
-  rangeHint: Float64Array;
   /**
    * With weights in the shared heap: the byte offset there of a float32 tensor of the weights' size that the
    * worker writes the gradient into (the main thread then hands that tensor to tfjs, no copy).
@@ -174,6 +177,8 @@ function sharedHeapOf(slots: readonly ParallelSlotInput[]): SharedArrayBuffer | 
 export class ParallelPriorRunner {
   private worker: NodeWorker | null;
   private broken = false;
+  /** Whether the worker thread has exited (it can write nothing any more). */
+  private exited = false;
   private readonly control = new Int32Array(new SharedArrayBuffer(16));
   private port: NodeMessagePort;
   private gen = 0;
@@ -192,7 +197,8 @@ export class ParallelPriorRunner {
   /** Jobs whose weights the worker read in place. */
   inPlaceJobs = 0;
   private lastId = 0;
-  private hints: Float64Array[] = [];
+  /** The range hint of the running job's caller, updated when a result is taken. */
+  private hint: Float64Array | null = null;
 
   private constructor(worker: NodeWorker, port: NodeMessagePort, control: Int32Array<SharedArrayBuffer>) {
     this.worker = worker;
@@ -238,6 +244,7 @@ export class ParallelPriorRunner {
       });
       worker.on('exit', () => {
         clearTimeout(timer);
+        runner.exited = true;
         runner.broken = true;
         runner.worker = null;
         resolve(false);
@@ -256,10 +263,11 @@ export class ParallelPriorRunner {
   }
 
   /**
-   * Posts the prior of every covered tensor as one job; returns its id, or 0 if the runner cannot take it
-   * (then compute synchronously).
+   * Posts the prior of every covered tensor as one job (one kernel call over all of them, with `rangeHint` for
+   * all their weights, updated when a result is taken); returns its id, or 0 if the runner cannot take it (then
+   * compute synchronously).
    */
-  begin(slots: readonly ParallelSlotInput[], mix: PreparedMixture, gradScale: number, method: PriorMethod): number {
+  begin(slots: readonly ParallelSlotInput[], mix: PreparedMixture, gradScale: number, method: PriorMethod, rangeHint: Float64Array): number {
     if (!this.usable || !this.waitIdle()) return 0;
     const J = mix.count;
     const heap = sharedHeapOf(slots);
@@ -267,7 +275,7 @@ export class ParallelPriorRunner {
     if (!same) {
       const layout: Array<{ offset: number; size: number; result: number }> = [];
       let total = 0;
-      let result = 0;
+      let result = HINT;
       for (const s of slots) {
         layout.push({ offset: total, size: s.weights.length, result });
         total += s.weights.length;
@@ -307,10 +315,9 @@ export class ParallelPriorRunner {
         this.offsets[2 * i] = s.weights.byteOffset;
         this.offsets[2 * i + 1] = s.gradientAt ?? -1;
       } else weights.set(s.weights, l.offset);
-      this.results[l.result + 3] = s.rangeHint[0]!;
-      this.results[l.result + 4] = s.rangeHint[1]!;
     });
-    this.hints = slots.map((s) => s.rangeHint);
+    this.results.set(rangeHint.subarray(0, HINT), 0);
+    this.hint = rangeHint;
     const p = this.params;
     p[0] = gradScale;
     p[1] = METHODS.indexOf(method);
@@ -336,7 +343,7 @@ export class ParallelPriorRunner {
     const J = this.J;
     const r = this.results;
     const base = l.result;
-    this.hints[index]?.set(r.subarray(base + 3, base + 5));
+    this.hint?.set(r.subarray(0, HINT));
     const gradientAt = this.heap === null ? -1 : this.offsets[2 * index + 1]!;
     return {
       logDensity: r[base]!,
@@ -346,8 +353,17 @@ export class ParallelPriorRunner {
       responsibility: r.slice(base + HEAD + 2 * J, base + HEAD + 3 * J),
       exactWeights: r[base + 1]!,
       nodes: r[base + 2]!,
-      grid: GRIDS[r[base + 5]!] ?? 'exact',
+      grid: GRIDS[r[base + 3]!] ?? 'exact',
     };
+  }
+
+  /**
+   * Waits until the worker has finished the last posted job, whether or not its results were taken: after that
+   * it writes nothing until the next `begin`. False if it did not finish in time (it is then given up) and may
+   * still be running.
+   */
+  finish(): boolean {
+    return this.exited || this.waitIdle();
   }
 
   /** Stops the worker. */

@@ -340,6 +340,33 @@ test('lossTerms is the penalty the regularizers add: (tau/N)(-sum log p(w) - log
   model.dispose();
 });
 
+test('a non-finite weight makes fit fail with a PriorError naming the weight (worker and main thread, cpu and wasm)', async () => {
+  for (const backend of BACKENDS) {
+    for (const parallel of ['auto', false] as const) {
+      await useBackend(backend);
+      const model = mlp(40, 64, 3, false);
+      seedWeights(model, 4);
+      model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+      const prior = new GaussianMixturePrior({ datasetSize: 64, parallel }).attach(model);
+      const [kernel, bias] = model.layers[1]!.getWeights();
+      const values = Float32Array.from(kernel!.dataSync());
+      values[5] = NaN;
+      const broken = tf.tensor(values, kernel!.shape);
+      model.layers[1]!.setWeights([broken, bias!]);
+      const { x, y } = dataset(64, 40, 3, 1);
+      const name = prior.covered[1]!.name;
+      await assert.rejects(
+        model.fit(x, y, { batchSize: 16, epochs: 1, verbose: 0, callbacks: [prior.callback()] }),
+        (e: unknown) => e instanceof PriorError && e.message.includes(`"${name}"`) && e.message.includes('NaN'),
+        `${backend}, parallel ${parallel}`,
+      );
+      prior.detach();
+      tf.dispose([x, y, broken]);
+      model.dispose();
+    }
+  }
+});
+
 test('detach restores the layers as they were, including an existing regularizer', async () => {
   await useBackend('cpu');
   const m = tf.sequential();

@@ -26,7 +26,7 @@ import {
 } from '@softweight/core';
 import { adamStep, createAdam, type AdamSettings, type AdamState } from './adam.js';
 import { PriorError } from './errors.js';
-import { mixturePriorTerms, prepareMixture, proportionGradients, type PreparedMixture, type PriorMethod, type PriorTerms } from './fast.js';
+import { mixturePriorTermsShared, prepareMixture, proportionGradients, type PreparedMixture, type PriorMethod, type PriorTerms } from './fast.js';
 import { ParallelChooser, ParallelPriorRunner } from './parallel.js';
 import { wasmSharedHeap } from '../wasm-threads.js';
 import { GaussianMixtureRegularizer, isMixtureRegularizer, type PriorBinding } from './regularizer.js';
@@ -200,7 +200,6 @@ interface Slot {
   previous: unknown;
   lossFn: (() => tf.Scalar) | null;
   gradientBuffer?: Float32Array;
-  rangeHint?: Float64Array;
   /**
    * This step's gradient tensor in the shared wasm heap that the worker writes into. Disposed at the step's end
    * if tfjs has not disposed it by then (it does once it has used a gradient handed to it).
@@ -366,6 +365,10 @@ export class GaussianMixturePrior implements PriorBinding {
    * upload), for the chooser; NaN outside a step begun by the callback.
    */
   private stepCost = NaN;
+  /** [min, max] of all covered weights at the last computation: the kernel's range hint (results never depend on it). */
+  private readonly rangeHint = new Float64Array([NaN, NaN]);
+  /** The step's terms of every covered tensor, computed on this thread by the first regularizer call that needed them. */
+  private stepTerms: { step: number; version: number; gradScale: number; dataIds: unknown[]; terms: PriorTerms[] } | null = null;
 
   constructor(options: GaussianMixturePriorOptions) {
     this.options = resolvePriorOptions(options);
@@ -500,7 +503,7 @@ export class GaussianMixturePrior implements PriorBinding {
 
   /** Removes the prior from the model: restores every layer's previous regularizer. The mixture is kept. */
   detach(): void {
-    releaseHeapGradients(this.slots);
+    this.releaseStepGradients();
     for (const slot of this.slots) {
       slot.regularizer.release();
       if (slot.lossFn !== null) {
@@ -620,11 +623,8 @@ export class GaussianMixturePrior implements PriorBinding {
   /** The prior's loss terms at the current weights and mixture. */
   lossTerms(): PriorLossTerms {
     this.requireAttached('lossTerms');
-    const mix = this.mixture();
     let logPrior = 0;
-    for (const slot of this.slots) {
-      logPrior += mixturePriorTerms(slot.variable.read().dataSync() as Float32Array, mix, { method: this.options.method }).logDensity;
-    }
+    for (const t of this.computeAll(this.slots.map((s) => s.variable.read().dataSync() as Float32Array), 1)) logPrior += t.logDensity;
     const logHyperPrior = hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity;
     const tau = this.currentTau();
     return { logPrior, logHyperPrior, tau, datasetSize: this.options.datasetSize, penalty: (tau / this.options.datasetSize) * (-logPrior - logHyperPrior) };
@@ -639,16 +639,16 @@ export class GaussianMixturePrior implements PriorBinding {
     const J = this.options.components;
     const theta = this.requireTheta();
     const adam = this.adam!;
-    const mix = this.mixture();
     const sumMeans = new Float64Array(J);
     const sumLogPrec = new Float64Array(J);
     const sumResp = new Float64Array(J);
-    this.slots.forEach((slot, i) => {
-      const p = this.pending[i];
-      const terms =
-        p !== undefined && p.step === adam.step && p.version === this.version
-          ? p.terms
-          : mixturePriorTerms(slot.variable.read().dataSync() as Float32Array, mix, { method: this.options.method });
+    const valid = (p: Pending | undefined): p is Pending => p !== undefined && p.step === adam.step && p.version === this.version;
+    // The terms are computed over all covered tensors together (one table): without the last forward pass's
+    // terms of every tensor, compute all of them afresh.
+    const all = this.slots.every((_, i) => valid(this.pending[i]))
+      ? this.slots.map((_, i) => this.pending[i]!.terms)
+      : this.computeAll(this.slots.map((s) => s.variable.read().dataSync() as Float32Array), 1);
+    all.forEach((terms) => {
       for (let j = 0; j < J; j++) {
         sumMeans[j]! += terms.means[j]!;
         sumLogPrec[j]! += terms.logPrecisions[j]!;
@@ -702,13 +702,11 @@ export class GaussianMixturePrior implements PriorBinding {
     const tensors = this.slots.map((s) => s.variable.read());
     // On a shared wasm heap the worker writes each gradient straight into a tensor allocated here (before the
     // weight views are taken: an allocation can grow the heap).
+    this.releaseStepGradients();
     const gradientAt = allocateHeapGradients(this.slots, tensors);
-    const inputs = this.slots.map((s, i) => {
-      s.rangeHint ??= new Float64Array([NaN, NaN]);
-      return { weights: readWeights(tensors[i]!), rangeHint: s.rangeHint, gradientAt: gradientAt?.[i] };
-    });
+    const inputs = this.slots.map((_, i) => ({ weights: readWeights(tensors[i]!), gradientAt: gradientAt?.[i] }));
     const gradScale = -this.currentTau() / this.options.datasetSize;
-    const id = this.runner.begin(inputs, this.mixture(), gradScale, this.options.method);
+    const id = this.runner.begin(inputs, this.mixture(), gradScale, this.options.method, this.rangeHint);
     this.stepCost += performance.now() - t0;
     if (id === 0) return;
     this.job = { id, dataIds: tensors.map((t) => t.dataId), step: this.step, version: this.version, gradScale };
@@ -716,7 +714,7 @@ export class GaussianMixturePrior implements PriorBinding {
 
   /** @internal Called by the fit callback after every batch, before the mixture step: reports the step's prior cost to the chooser. */
   endStep(): void {
-    releaseHeapGradients(this.slots);
+    this.releaseStepGradients();
     if (this.options.parallel !== false && !this.parallelOff && this.stepCost === this.stepCost) this.chooser.record(this.stepCost);
     this.stepCost = NaN;
     // The step's worker result has been used (or not); nothing later in this step may take it.
@@ -736,6 +734,22 @@ export class GaussianMixturePrior implements PriorBinding {
     (this.idleTimer as { unref?: () => void }).unref?.();
   }
 
+  /**
+   * Disposes the step's gradient tensors in the shared heap once the worker can no longer write into them: a job
+   * whose results were not taken (weights rewritten after it began) may still be running. If the worker does not
+   * finish in time (the runner then gives it up), they are left allocated rather than freed under a writer.
+   */
+  private releaseStepGradients(): void {
+    if (this.runner !== null && this.slots.some((s) => s.heapGradient != null) && !this.runner.finish()) {
+      for (const s of this.slots) {
+        s.heapGradient = null;
+        s.heapGradientUsed = false;
+      }
+      return;
+    }
+    releaseHeapGradients(this.slots);
+  }
+
   private stopWorker(): void {
     if (this.idleTimer !== null) {
       clearTimeout(this.idleTimer);
@@ -747,11 +761,14 @@ export class GaussianMixturePrior implements PriorBinding {
     if (r !== null) void r.close();
   }
 
-  /** The worker's result for covered tensor `index` if a job for exactly these weights, mixture and tau is running. */
+  /** The worker's result for covered tensor `index` if a job for exactly these weights (all covered tensors), mixture and tau is running. */
   private parallelTerms(index: number, x: tf.Tensor, gradScale: number): PriorTerms | null {
     const job = this.job;
     if (job === null || this.runner === null) return null;
-    if (job.step !== this.step || job.version !== this.version || job.gradScale !== gradScale || job.dataIds[index] !== x.dataId) return null;
+    if (job.step !== this.step || job.version !== this.version || job.gradScale !== gradScale) return null;
+    // Every tensor's result depends on all covered weights (one table over their range): any one rewritten since
+    // the job began makes the whole job stale.
+    if (job.dataIds.some((id, i) => id !== (i === index ? x.dataId : this.slots[i]!.variable.read().dataId))) return null;
     return this.runner.take(job.id, index);
   }
 
@@ -760,7 +777,6 @@ export class GaussianMixturePrior implements PriorBinding {
     const slot = this.slots[index];
     if (slot === undefined) throw new PriorError('regularizer', `covered weight ${index} does not exist (the prior was detached)`);
     const scale = this.currentTau() / this.options.datasetSize;
-    const mix = this.mixture();
     const step = this.step;
     const version = this.version;
     const hyper = index === 0 ? hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity : 0;
@@ -772,7 +788,8 @@ export class GaussianMixturePrior implements PriorBinding {
       if (terms !== null && !workerVerified) {
         // The first result of a new worker is checked against the main thread's, bit for bit (a bundler or
         // runtime that changes the kernel's source text must not change results silently).
-        const mine = mixturePriorTerms(readWeights(w), mix, { gradScale: -scale, method: this.options.method, out: new Float32Array(w.size) });
+        const tensors = this.slots.map((s, i) => (i === index ? w : s.variable.read()));
+        const mine = this.computeAll(tensors.map(readWeights), -scale)[index]!;
         if (sameTerms(terms, mine)) {
           workerVerified = true;
         } else {
@@ -794,21 +811,7 @@ export class GaussianMixturePrior implements PriorBinding {
         // array as its storage (wasm copies it into its heap at once).
         if (tf.getBackend() !== 'wasm') terms = { ...terms, gradient: terms.gradient.slice() };
       } else {
-        try {
-          // The wasm backend copies a new tensor's values into its heap at once, so there the gradient array can
-          // be reused from step to step (one 1 MB allocation less per step for LeNet-300-100's first kernel);
-          // the cpu backend keeps the array as the tensor's storage, so it gets a fresh one.
-          let out: Float32Array | undefined;
-          if (tf.getBackend() === 'wasm') {
-            if (slot.gradientBuffer?.length !== w.size) slot.gradientBuffer = new Float32Array(w.size);
-            out = slot.gradientBuffer;
-          }
-          slot.rangeHint ??= new Float64Array([NaN, NaN]);
-          terms = mixturePriorTerms(readWeights(w), mix, { gradScale: -scale, method: this.options.method, out, rangeHint: slot.rangeHint });
-        } catch (e) {
-          if (e instanceof PriorError) throw new PriorError(`weight "${slot.variable.name}"`, e.message);
-          throw e;
-        }
+        terms = this.mainThreadTerms(index, w, -scale);
       }
       this.pending[index] = { step, version, terms };
       const gradient = terms.gradient;
@@ -818,16 +821,56 @@ export class GaussianMixturePrior implements PriorBinding {
         value: tf.scalar(-scale * (terms.logDensity + hyper)),
         gradFunc: (dy: tf.Tensor) => {
           // dy is 1 when the penalty enters the loss as a plain sum (model.fit): skip a multiply over every weight.
+          // Otherwise scale a copy: the step's terms may serve another call of this regularizer.
           const t1 = performance.now();
           const d = dy.dataSync()[0]!;
-          if (d !== 1) for (let i = 0; i < gradient.length; i++) gradient[i]! *= d;
-          const result = handOver ?? tf.tensor(gradient, shape, 'float32');
+          let result: tf.Tensor;
+          if (d === 1) result = handOver ?? tf.tensor(gradient, shape, 'float32');
+          else {
+            const scaled = new Float32Array(gradient.length);
+            for (let i = 0; i < gradient.length; i++) scaled[i] = gradient[i]! * d;
+            result = tf.tensor(scaled, shape, 'float32');
+          }
           this.stepCost += performance.now() - t1;
           return result;
         },
       };
     });
     return f(x) as tf.Scalar;
+  }
+
+  /**
+   * Covered tensor `index`'s terms computed on this thread, `w` being its weights. All covered tensors are computed
+   * together (one table, prior/kernel.ts), once per step: the other regularizers of the step take theirs from here.
+   */
+  private mainThreadTerms(index: number, w: tf.Tensor, gradScale: number): PriorTerms {
+    const c = this.stepTerms;
+    if (c !== null && c.step === this.step && c.version === this.version && c.gradScale === gradScale && c.dataIds[index] === w.dataId) return c.terms[index]!;
+    const tensors = this.slots.map((s, i) => (i === index ? w : s.variable.read()));
+    // The wasm backend copies a new tensor's values into its heap at once, so there the gradient arrays can be
+    // reused from step to step (one 1 MB allocation less per step for LeNet-300-100's first kernel); the cpu
+    // backend keeps the array as the tensor's storage, so it gets fresh ones.
+    const onWasm = tf.getBackend() === 'wasm';
+    const outs = this.slots.map((s, i) => {
+      if (!onWasm) return undefined;
+      const size = tensors[i]!.size;
+      if (s.gradientBuffer?.length !== size) s.gradientBuffer = new Float32Array(size);
+      return s.gradientBuffer;
+    });
+    const terms = this.computeAll(tensors.map(readWeights), gradScale, outs);
+    this.stepTerms = { step: this.step, version: this.version, gradScale, dataIds: tensors.map((t) => t.dataId), terms };
+    return terms[index]!;
+  }
+
+  /** The kernel over every covered tensor's weights (in slot order) under the current mixture; errors name the tensor. */
+  private computeAll(weights: Float32Array[], gradScale: number, outs?: Array<Float32Array | undefined>): PriorTerms[] {
+    try {
+      return mixturePriorTermsShared(weights, this.mixture(), { gradScale, method: this.options.method, outs, rangeHint: this.rangeHint });
+    } catch (e) {
+      if (!(e instanceof PriorError)) throw e;
+      const bad = weights.findIndex((x) => x.some((v) => !Number.isFinite(v)));
+      throw new PriorError(bad >= 0 ? `weight "${this.slots[bad]!.variable.name}"` : `covered weights (${this.slots.map((s) => s.variable.name).join(', ')})`, e.message);
+    }
   }
 
   private mixture(): PreparedMixture {
@@ -856,7 +899,6 @@ interface WasmInternals {
  * to write the slot's gradient into; returns their heap byte offsets (null when the heap is not shared).
  */
 function allocateHeapGradients(slots: Slot[], tensors: tf.Tensor[]): number[] | null {
-  releaseHeapGradients(slots);
   if (wasmSharedHeap() === null) return null;
   const backend = tf.backend() as unknown as WasmInternals;
   if (typeof backend.makeOutput !== 'function' || backend.dataIdMap === undefined) return null;
