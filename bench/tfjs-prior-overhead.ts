@@ -5,7 +5,8 @@
 // late in retraining (a sharp mixture: the one a LeNet-300-100 demo run ended with, weights drawn from it).
 // A fourth model, "floor", carries a regularizer that does no prior work at all: it hands tfjs a precomputed constant
 // gradient for the same kernels, so it costs what delivering any per-weight gradient through a regularizer costs
-// (the penalty scalars, their gradient tensors, the additions).
+// (the penalty scalars, their gradient tensors, the additions). A fifth, "A/A control", is a second model without
+// the prior, measured against the first like the others: its ratio shows the measurement's own noise.
 // How it is timed: this machine's speed drifts by up to 30% over seconds (the same epoch of the same model, run
 // again, measured 11.6 to 15.2 ms per step), so the variants are interleaved finely: many short rounds, each one
 // epoch of BENCH_BATCHES batches per variant in a fresh random order, each step timed from its onBatchBegin to the
@@ -130,6 +131,8 @@ interface Result {
   floor: Measured[];
   lateWith: Measured[];
   lateSync: Measured[];
+  /** A second model without the prior (A/A): its ratio to "without" shows the measurement's own noise. */
+  control: Measured[];
   /** Covered-tensor evaluations the worker thread did, out of all in the timed epochs (initial, late). */
   parallelShare: number;
   lateParallelShare: number;
@@ -140,8 +143,8 @@ async function measure(c: Case): Promise<Result> {
   const { x, y } = syntheticMnist(n, c.inputShape);
   const compile = (m: tf.LayersModel) => m.compile({ optimizer: tf.train.adam(5e-4), loss: 'categoricalCrossentropy' });
   // Same seed: the same weights in every model.
-  const [plain, regularized, synchronous, floor, late, lateSynchronous] = Array.from({ length: 6 }, () => c.build());
-  [plain, regularized, synchronous, floor, late, lateSynchronous].forEach((m) => compile(m!));
+  const [plain, regularized, synchronous, floor, late, lateSynchronous, control] = Array.from({ length: 7 }, () => c.build());
+  [plain, regularized, synchronous, floor, late, lateSynchronous, control].forEach((m) => compile(m!));
   // The paper's setting: MNIST's 60000 training examples, default tau, 17 components, Dense and Conv kernels.
   const prior = new GaussianMixturePrior({ datasetSize: 60000 }).attach(regularized!);
   const syncPrior = new GaussianMixturePrior({ datasetSize: 60000, parallel: false }).attach(synchronous!);
@@ -156,8 +159,9 @@ async function measure(c: Case): Promise<Result> {
   const floorCovered = probe.covered.map((w) => w.name);
   probe.detach();
   attachFloor(floor!, floorCovered);
-  const runs: Array<[tf.LayersModel, tf.Callback[], keyof Pick<Result, 'without' | 'with' | 'sync' | 'floor' | 'lateWith' | 'lateSync'>]> = [
+  const runs: Array<[tf.LayersModel, tf.Callback[], keyof Pick<Result, 'without' | 'with' | 'sync' | 'floor' | 'lateWith' | 'lateSync' | 'control'>]> = [
     [plain!, [], 'without'],
+    [control!, [], 'control'],
     [regularized!, [prior.callback()], 'with'],
     [synchronous!, [syncPrior.callback()], 'sync'],
     [floor!, [], 'floor'],
@@ -175,6 +179,7 @@ async function measure(c: Case): Promise<Result> {
     rounds,
     weights: prior.covered.reduce((s, w) => s + w.size, 0),
     without: [],
+    control: [],
     with: [],
     sync: [],
     floor: [],
@@ -210,12 +215,12 @@ async function main(): Promise<void> {
 
   console.log(`model.fit with vs without the GaussianMixturePrior on wasm (${THREADS === null ? 'single-threaded build' : `threaded build, ${THREADS} thread(s)`}), rounds of ${BATCHES} batches per variant in random order (${results.map((r) => `${r.name} ${r.rounds}`).join(', ')} rounds), steps timed, synthetic data`);
   console.log(`load average (1 min) at the end: ${load?.toFixed(2) ?? 'n/a'} (other jobs share the 2-core machine)`);
-  type Key = 'with' | 'sync' | 'floor' | 'lateWith' | 'lateSync';
+  type Key = 'with' | 'sync' | 'floor' | 'lateWith' | 'lateSync' | 'control';
   const med = (xs: Measured[], k: keyof Measured) => median(xs.map((t) => t[k]));
   const ratio = (r: Result, k: keyof Measured, w: Key = 'with') => median(r[w].map((t, i) => t[k] / r.without[i]![k]));
   printTable(
-    ['model', 'batch', 'covered weights', 'without (samples/s)', 'with prior', 'ratio', 'main-thread prior', 'ratio', 'floor', 'ratio'],
-    results.map((r) => [r.name, r.batchSize, r.weights, med(r.without, 'wall'), med(r.with, 'wall'), ratio(r, 'wall'), med(r.sync, 'wall'), ratio(r, 'wall', 'sync'), med(r.floor, 'wall'), ratio(r, 'wall', 'floor')]),
+    ['model', 'batch', 'covered weights', 'without (samples/s)', 'with prior', 'ratio', 'main-thread prior', 'ratio', 'floor', 'ratio', 'A/A ratio'],
+    results.map((r) => [r.name, r.batchSize, r.weights, med(r.without, 'wall'), med(r.with, 'wall'), ratio(r, 'wall'), med(r.sync, 'wall'), ratio(r, 'wall', 'sync'), med(r.floor, 'wall'), ratio(r, 'wall', 'floor'), ratio(r, 'wall', 'control')]),
   );
   console.log('');
   console.log('late in retraining (sharp mixture, clustered weights):');
@@ -230,7 +235,8 @@ async function main(): Promise<void> {
   );
   console.log(`ratio = median over rounds of (with / without) in the same round, wall clock; target >= ${TARGET}.`);
   console.log('"with prior" is the default (prior on a worker thread during the forward pass); "main-thread prior" is parallel: false.');
-  console.log('"floor": a regularizer doing no prior work that hands tfjs a constant gradient for the same kernels: the ratio no regularizer-delivered gradient can beat.');
+  console.log('"floor": a regularizer doing no prior work that hands tfjs a constant gradient for the same kernels: what delivering any per-weight gradient through a regularizer costs.');
+  console.log('"A/A": a second model without the prior against the first: 1 up to the measurement\'s own noise.');
   console.log('CPU counts all threads of the process: the worker overlaps, it does not make the prior cheaper.');
   const json = {
     bench: 'tfjs-prior-overhead',
@@ -252,6 +258,7 @@ async function main(): Promise<void> {
       mainThreadRatio: ratio(r, 'wall', 'sync'),
       floorSamplesPerSec: med(r.floor, 'wall'),
       floorRatio: ratio(r, 'wall', 'floor'),
+      controlRatio: ratio(r, 'wall', 'control'),
       lateWithSamplesPerSec: med(r.lateWith, 'wall'),
       lateRatio: ratio(r, 'wall', 'lateWith'),
       lateMainThreadSamplesPerSec: med(r.lateSync, 'wall'),
