@@ -43,8 +43,8 @@ const ref: number[] = [];
 const fast: number[] = [];
 const full: number[] = [];
 const rep: number[] = [];
-let refIdx = new Uint16Array(0);
-let fastIdx = new Uint16Array(0);
+let refIdx: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+let fastIdx: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
 let result = quantize(input, mixture);
 for (let r = 0; r < REPEATS; r++) {
   const a = time(() => mapAssign(weights, mixture));

@@ -45,7 +45,8 @@ function drawLateWeights(prior: GaussianMixturePrior, model: tf.LayersModel): vo
   const total = p.reduce((a, b) => a + b, 0);
   const names = new Set(prior.covered.map((c) => c.name));
   for (const w of model.weights.filter((v) => names.has(v.name))) {
-    const values = Float32Array.from({ length: w.shape.reduce((a, b) => a * b, 1) }, () => {
+    const shape = w.shape as number[];
+    const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
       let j = 0;
       if (rand() >= 0.95) {
         let u = rand() * total;
@@ -54,7 +55,7 @@ function drawLateWeights(prior: GaussianMixturePrior, model: tf.LayersModel): vo
       }
       return m.means[j]! + normal() * Math.exp(-0.5 * m.logPrecisions[j]!);
     });
-    const t = tf.tensor(values, w.shape);
+    const t = tf.tensor(values, shape);
     w.write(t);
     t.dispose();
   }
@@ -72,13 +73,16 @@ class ConstantGradientRegularizer extends RegularizerBase {
   }
   apply(x: tf.Tensor): tf.Scalar {
     const gradient = this.gradient;
-    const f = tf.customGrad((w: tf.Tensor) => ({
-      value: tf.scalar(0.5),
-      gradFunc: (dy: tf.Tensor) => {
-        dy.dataSync();
-        return tf.tensor(gradient, w.shape, 'float32');
-      },
-    }));
+    const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const shape = (args[0] as tf.Tensor).shape;
+      return {
+        value: tf.scalar(0.5),
+        gradFunc: (dy: tf.Tensor) => {
+          dy.dataSync();
+          return tf.tensor(gradient, shape, 'float32');
+        },
+      };
+    });
     return f(x) as tf.Scalar;
   }
   getConfig(): Record<string, never> {
@@ -92,7 +96,7 @@ function attachFloor(model: tf.LayersModel, covered: readonly string[]): void {
   let attached = 0;
   for (const layer of model.layers) {
     for (const v of layer.trainableWeights.filter((w) => names.has(w.name))) {
-      const reg = new ConstantGradientRegularizer(v.shape.reduce((a, b) => a * b, 1));
+      const reg = new ConstantGradientRegularizer((v.shape as number[]).reduce((a, b) => a * b, 1));
       (layer.losses as Array<() => tf.Scalar>).push(() => reg.apply(v.read()));
       attached++;
     }
