@@ -113,3 +113,28 @@ test("parallel 'auto' chooser: warms up on the worker, probes both modes alterna
   const cheapMain = new ParallelChooser();
   assert.ok(run(cheapMain, 24 + 100, 2.0, 1.3).slice(24).every((w) => !w));
 });
+
+test("parallel 'auto' counts the wait for the worker: a worker slower than the main thread is dropped after the probe", async () => {
+  assert.ok(await tf.setBackend('cpu'));
+  const { ParallelPriorRunner } = await import('./parallel.js');
+  const take = ParallelPriorRunner.prototype.take;
+  // A worker whose results arrive 3 ms late (a busy second core), against a main-thread prior of well under 1 ms here.
+  ParallelPriorRunner.prototype.take = function (this: InstanceType<typeof ParallelPriorRunner>, id: number, index: number) {
+    const until = performance.now() + 3;
+    while (performance.now() < until);
+    return take.call(this, id, index);
+  };
+  try {
+    const { model, x, y } = setup(5);
+    const prior = new GaussianMixturePrior({ ...OPTIONS, parallel: 'auto' }).attach(model);
+    // 4 steps per epoch: 8 warm-up steps on the worker, 16 probing (8 on the worker), then 16 more.
+    await model.fit(x, y, { batchSize: 16, epochs: 10, shuffle: false, verbose: 0, callbacks: [prior.callback()] });
+    assert.equal(prior.step, 40);
+    assert.equal(prior.parallelEvaluations, (8 + 8) * prior.covered.length, 'no worker steps after the probe');
+    prior.detach();
+    tf.dispose([x, y]);
+    model.dispose();
+  } finally {
+    ParallelPriorRunner.prototype.take = take;
+  }
+});

@@ -780,7 +780,10 @@ export class GaussianMixturePrior implements PriorBinding {
     const step = this.step;
     const version = this.version;
     const hyper = index === 0 ? hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity : 0;
+    // The wait for the worker counts in the step's prior cost too (what the 'auto' chooser compares).
+    const tw = performance.now();
     const fromWorker = this.parallelTerms(index, x, -scale);
+    this.stepCost += performance.now() - tw;
     const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const t0 = performance.now();
       const w = args[0] as tf.Tensor;
