@@ -117,9 +117,10 @@ test("parallel 'auto' chooser: warms up on the worker, probes both modes alterna
 test("parallel 'auto' counts the wait for the worker: a worker slower than the main thread is dropped after the probe", async () => {
   assert.ok(await tf.setBackend('cpu'));
   const { ParallelPriorRunner } = await import('./parallel.js');
-  const take = ParallelPriorRunner.prototype.take;
+  const runner = ParallelPriorRunner.prototype;
+  const take = runner.take;
   // A worker whose results arrive 3 ms late (a busy second core), against a main-thread prior of well under 1 ms here.
-  ParallelPriorRunner.prototype.take = function (this: InstanceType<typeof ParallelPriorRunner>, id: number, index: number) {
+  runner.take = function (id: number, index: number) {
     const until = performance.now() + 3;
     while (performance.now() < until);
     return take.call(this, id, index);
@@ -135,6 +136,6 @@ test("parallel 'auto' counts the wait for the worker: a worker slower than the m
     tf.dispose([x, y]);
     model.dispose();
   } finally {
-    ParallelPriorRunner.prototype.take = take;
+    runner.take = take;
   }
 });
