@@ -456,51 +456,12 @@ export function createPriorKernel(
   }
 
   /**
-   * The log-prior of one weight tensor and everything its gradients need, in one pass.
-   * See the file header for the method and its error bound.
+   * The log-prior of one weight tensor and everything its gradients need, in one pass: mixturePriorTermsShared
+   * over this one tensor. See the file header for the method and its error bound.
    */
   function mixturePriorTerms(weights: Float32Array, mix: PreparedMixture, options: PriorTermsOptions = {}): PriorTerms {
-    const n = weights.length;
-    const J = mix.count;
-    const scale = options.gradScale ?? 1;
-    const method = options.method ?? 'auto';
-    const terms = emptyTerms(J, n, options.out);
-    if (n === 0) return terms;
-    const a = new Float64Array(J);
-    const acc = new Float64Array(1);
-    if (method === 'exact' || (method === 'auto' && n < EXACT_BELOW)) return exactTerms(weights, mix, scale, terms, a, acc);
-    const auto = method === 'auto';
-    // The grid is a function of the weights' true range only (canonicalGrid), so results never depend on the hint.
-    const hint = options.rangeHint;
-    const range = new Float64Array(2);
-    const grid = new Float64Array(2);
-    if (hint !== undefined && hint[1]! > hint[0]!) {
-      canonicalGrid(hint[0]!, hint[1]!, grid);
-      const result = tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, range, auto);
-      // 'exact' is decided before the per-weight pass, so the range is not tracked yet; like a table, the
-      // decision stands only if the true range gives the same grid (else start over below, where it decides).
-      if (result === 'exact') weightRange(weights, range);
-      hint.set(range);
-      if (result !== null && range[1]! > range[0]!) {
-        const check = new Float64Array(2);
-        canonicalGrid(range[0]!, range[1]!, check);
-        if (check[0] === grid[0] && check[1] === grid[1]) return result === 'exact' ? exactTerms(weights, mix, scale, terms, a, acc) : result;
-      }
-      // The range moved to another grid: start over on the true range (tracked above).
-      for (const arr of [terms.means, terms.logPrecisions, terms.responsibility]) arr.fill(0);
-      terms.exactWeights = 0;
-    } else {
-      weightRange(weights, range);
-    }
-    const lo = range[0]!;
-    const hi = range[1]!;
-    // NaN weights escape min/max; the table path then sees NaN moments.
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw nanError();
-    if (hint !== undefined) hint.set(range);
-    if (hi === lo) return constantTerms(lo, n, mix, scale, terms, a, acc);
-    canonicalGrid(lo, hi, grid);
-    const result = tableTerms(weights, mix, grid[0]!, grid[1]!, scale, terms, a, acc, null, auto)!;
-    return result === 'exact' ? exactTerms(weights, mix, scale, terms, a, acc) : result;
+    const { gradScale, method, out, rangeHint } = options;
+    return mixturePriorTermsShared([weights], mix, { gradScale, method, outs: [out], rangeHint })[0]!;
   }
 
   /** Empty results for n weights of J components (gradient into `out`, or a new array). */
@@ -957,23 +918,6 @@ export function createPriorKernel(
     }
     terms.logDensity = logDensity;
     return terms;
-  }
-
-  /** buildTable then tablePass, for one tensor. */
-  function tableTerms(
-    weights: Float32Array,
-    mix: PreparedMixture,
-    lo: number,
-    hi: number,
-    scale: number,
-    terms: PriorTerms,
-    a: Float64Array,
-    acc: Float64Array,
-    tracked: Float64Array | null,
-    auto: boolean,
-  ): PriorTerms | null | 'exact' {
-    const table = buildTable(mix, lo, hi, coarseCells(weights.length), weights.length, scale, a, auto);
-    return table === 'exact' ? 'exact' : tablePass(table, weights, mix, scale, terms, a, acc, tracked);
   }
 
   return { mixturePriorTerms, mixturePriorTermsShared, usesWasm: wasm !== null };
