@@ -51,11 +51,14 @@ interface Row {
   ratio: number;
 }
 
-const rows: Row[] = [];
-for (const [mixName, state, make] of [
+/** The two mixtures, each with the weights it is timed on (tensor size, index into SIZES). */
+const MIXTURES = [
   ['initial', initial, (n: number, i: number) => initialWeights(n, LIMITS[i]!)],
   ['late', late, (n: number) => lateWeights(n)],
-] as const) {
+] as const;
+
+const rows: Row[] = [];
+for (const [mixName, state, make] of MIXTURES) {
   SIZES.forEach(([tensor, n], i) => {
     const w = make(n, i);
     const out = new Float32Array(n);
@@ -85,10 +88,7 @@ const stepLate = total('late', 'jsMs') / total('late', 'wasmMs');
 console.log(`all three tensors (one LeNet-300-100 step): initial ${total('initial', 'jsMs').toFixed(2)} -> ${total('initial', 'wasmMs').toFixed(2)} ms, late ${total('late', 'jsMs').toFixed(2)} -> ${total('late', 'wasmMs').toFixed(2)} ms`);
 // One step's three tensors: one call per tensor (each with its range hint) vs one call with one shared table.
 const shared: Array<{ mixture: string; separateMs: number; sharedMs: number }> = [];
-for (const [mixName, state, make] of [
-  ['initial', initial, (n: number, i: number) => initialWeights(n, LIMITS[i]!)],
-  ['late', late, (n: number) => lateWeights(n)],
-] as const) {
+for (const [mixName, state, make] of MIXTURES) {
   const mix = prepareMixture(state);
   const tensors = SIZES.map(([, n], i) => make(n, i));
   const outs = tensors.map((w) => new Float32Array(w.length));
