@@ -27,7 +27,7 @@
 // mixturePriorTermsShared does steps 1-3 once for several tensors under the same mixture (a model's covered kernels
 // in one training step): one table over all their weights' range, then steps 4-5 per tensor. Late in training a
 // sharp mixture needs thousands of nodes, which LeNet-300-100's smaller kernels would otherwise each pay for (or
-// take the exact path): measured there, 4.3 -> 3.2 ms per step for the three kernels (bench/prior-kernel.ts).
+// take the exact path): measured there, 4.4-5.6 -> 3.5-4.6 ms per step for the three kernels (bench/prior-kernel.ts).
 //
 // Error bound (tested in fast.test.ts against core's float64 reference, random mixtures with sigma down to
 // 1e-3 and a late-training one on the adaptive grid; worst measured weight-gradient error 0.18 of the bound):
@@ -535,8 +535,8 @@ export function createPriorKernel(
         if (range[1]! > union[1]!) union[1] = range[1]!;
       }
     };
-    // As in mixturePriorTerms: with a hint, build on the hint's grid and track the true range in the passes;
-    // the results stand only if the true range gives the same grid, so they never depend on the hint.
+    // With a hint (last call's range), build on the hint's grid and track the true range in the passes: the results
+    // stand only if the true range gives the same grid (canonicalGrid), so they never depend on the hint.
     const hint = options.rangeHint;
     if (hint !== undefined && hint[1]! > hint[0]!) {
       canonicalGrid(hint[0]!, hint[1]!, grid);
@@ -600,7 +600,6 @@ export function createPriorKernel(
   interface Table {
     lo: number;
     hi: number;
-    NC: number;
     dc: number;
     adaptive: boolean;
     mUniform: number;
@@ -806,7 +805,7 @@ export function createPriorKernel(
       }
       cells = { invdc: 1 / dc, maxc: NC };
     }
-    return { lo, hi, NC, dc, adaptive, mUniform, totalSub, nodes, relStart, rel, nodeX, nodeCell, subH, nodeF, nodeG, R, E, cellM, cellBase, PM, MB, cells, anyExact };
+    return { lo, hi, dc, adaptive, mUniform, totalSub, nodes, relStart, rel, nodeX, nodeCell, subH, nodeF, nodeG, R, E, cellM, cellBase, PM, MB, cells, anyExact };
   }
 
   /**
