@@ -19,6 +19,7 @@ test('threaded build: the worker reads the weights in place in the shared heap, 
   assert.equal(sync.parallelEvaluations, 0);
   assert.equal(parallel.steps, 8);
   assert.equal(parallel.parallelEvaluations, 4 * parallel.steps);
+  assert.equal(parallel.deferredEvaluations, parallel.parallelEvaluations, 'every worker result reached the optimizer after the backward pass');
   assert.equal(parallel.inPlaceJobs, parallel.steps, 'every job read the weights in place');
   assert.equal(parallel.inPlaceGradients, 4 * parallel.steps, 'every gradient was written into a tfjs tensor');
   assert.deepEqual(parallel.weights, sync.weights);
@@ -49,6 +50,7 @@ test('threaded build: a kernel written after the step began makes the main threa
   const parallel = await train('auto', meddle);
   // Every other step's worker result is stale (all four tensors: each depends on all covered weights).
   assert.equal(parallel.parallelEvaluations, 4 * 8 - 4 * 4);
+  assert.equal(parallel.deferredEvaluations, parallel.parallelEvaluations);
   assert.deepEqual(parallel.weights, sync.weights);
   assert.deepEqual(parallel.state, sync.state);
 });

@@ -19,6 +19,8 @@ for (const backend of BACKENDS) {
     assert.equal(sync.parallelEvaluations, 0);
     // Every covered tensor (2 kernels, 2 biases) of every step came from the worker.
     assert.equal(parallel.parallelEvaluations, 4 * parallel.steps);
+    // ... and reached the optimizer after the backward pass, the regularizers having deferred to it.
+    assert.equal(parallel.deferredEvaluations, parallel.parallelEvaluations);
     assert.equal(parallel.steps, 8);
     // The single-threaded wasm build's heap is not shared memory: the weights are copied for the worker.
     assert.equal(parallel.inPlaceJobs, 0);
@@ -34,6 +36,7 @@ for (const backend of BACKENDS) {
     const sync = await train(false, meddle);
     const parallel = await train('auto', meddle);
     assert.equal(parallel.parallelEvaluations, 4 * 8 - 4 * 4);
+    assert.equal(parallel.deferredEvaluations, parallel.parallelEvaluations);
     assert.deepEqual(parallel.weights, sync.weights);
     assert.deepEqual(parallel.state, sync.state);
   });
@@ -138,4 +141,30 @@ test("parallel 'auto' counts the wait for the worker: a worker slower than the m
   } finally {
     runner.take = take;
   }
+});
+
+test("the worker's results reach the model's optimizer: wrapped only while attached, a recompiled model's new optimizer too", async () => {
+  assert.ok(await tf.setBackend('cpu'));
+  const { model, x, y } = setup(13);
+  const own = (o: tf.Optimizer) => Object.prototype.hasOwnProperty.call(o, 'computeGradients');
+  const first = model.optimizer;
+  const prior = new GaussianMixturePrior({ ...OPTIONS }).attach(model);
+  const fit = () => model.fit(x, y, { batchSize: 16, epochs: 1, shuffle: false, verbose: 0, callbacks: [prior.callback()] });
+  await fit();
+  assert.ok(own(first), 'wrapped during fit');
+  assert.equal(prior.parallelDeferredEvaluations, 4 * 4);
+  // Recompiling gives the model another optimizer: the old one gets its own computeGradients back, the new one is wrapped.
+  model.compile({ optimizer: tf.train.sgd(1e-2), loss: 'categoricalCrossentropy' });
+  await fit();
+  assert.equal(own(first), false);
+  assert.ok(own(model.optimizer));
+  assert.equal(prior.parallelDeferredEvaluations, 4 * 8);
+  // Outside model.fit (no worker job) the optimizer's own computation runs, and the regularizers deliver the prior.
+  const losses = () => tf.tidy(() => model.layers.flatMap((l) => l.losses as Array<() => tf.Scalar>).map((l) => l()).reduce((a, b) => tf.add(a, b)).dataSync()[0]!);
+  const penalty = prior.lossTerms().penalty;
+  assert.ok(Math.abs(losses() - penalty) <= 1e-6 * Math.abs(penalty), `${losses()} vs ${penalty}`);
+  prior.detach();
+  assert.equal(own(model.optimizer), false, 'restored at detach');
+  tf.dispose([x, y]);
+  model.dispose();
 });

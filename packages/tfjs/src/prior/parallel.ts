@@ -1,10 +1,10 @@
-// Runs the prior kernel of a training step on a worker thread (Node), while the main thread computes the model's forward pass.
+// Runs the prior kernel of a training step on a worker thread (Node), while the main thread computes the model's forward and backward passes.
 //
 // The fit callback's onBatchBegin copies the covered weights (final for this step) into shared memory and
 // posts a job (on tfjs's threaded wasm build, whose heap is shared memory, the worker instead reads the weights in
 // place and writes each gradient into a tfjs tensor allocated for it); the worker runs createPriorKernel's own
-// source text (kernel.ts), so it computes bit for bit what the main thread would; the regularizer's forward pass then waits (Atomics.wait) for the worker's
-// result of its tensor. Anything unexpected (no worker_threads, a worker that fails to start, an error, a
+// source text (kernel.ts), so it computes bit for bit what the main thread would; after the model's backward pass the
+// prior (prior.ts, computeWithPrior) waits (Atomics.wait) for the worker's result of each tensor. Anything unexpected (no worker_threads, a worker that fails to start, an error, a
 // timeout) makes the caller compute synchronously instead.
 import { interpolateWasmBytes } from './fast.js';
 import { createPriorKernel, type PreparedMixture, type PriorMethod, type PriorTerms } from './kernel.js';

@@ -7,9 +7,11 @@
 //      (tau_t / N) * (-log p(theta_t)) (the hyper-priors, constant in w). The regularizer's forward pass reads
 //      the weights (in place on wasm, else dataSync), computes the penalty, its weight gradient and the mixture sums in plain JS
 //      (prior/kernel.ts) and hands tfjs the weight gradient through tf.customGrad. With the callback under Node (option
-//      parallel), the same kernel may already have run on a worker thread since onBatchBegin (prior/parallel.ts): the
-//      forward pass then takes that result, bit for bit what it would have computed, if the weights, mixture and
-//      tau are still the ones the worker saw.
+//      parallel), the same kernel runs on a worker thread from onBatchBegin on (prior/parallel.ts), bit for bit what
+//      the regularizer would compute: then, if the weights, mixture and tau are still the ones the worker saw, the
+//      regularizers add 0 and no gradient, and the optimizer's wrapped computeGradients (computeWithPrior) adds the
+//      worker's penalties to the loss and its gradients to the covered variables' gradients after the backward
+//      pass, so the worker has the whole forward and backward pass to finish.
 //   2. The model's optimizer steps the weights with d loss / d w (CE + penalty), as for any regularizer.
 //   3. The callback's onBatchEnd steps the mixture with its own Adam (one learning rate per group) along
 //      d loss / d theta evaluated at the same (w_t, theta_t) as step 1: a joint gradient step, the same as
@@ -78,7 +80,7 @@ export interface GaussianMixturePriorOptions {
   method?: PriorMethod;
   /**
    * `auto` (default): under Node, `prior.callback()` computes each step's prior on a worker thread while the
-   * main thread runs the model's forward pass (the same results bit for bit); `false`: always on the main thread.
+   * main thread runs the model's forward and backward passes (the same results bit for bit); `false`: always on the main thread.
    */
   parallel?: 'auto' | false;
 }
@@ -359,6 +361,7 @@ export class GaussianMixturePrior implements PriorBinding {
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private parallelCount = 0;
   private heapHandOvers = 0;
+  private deferredCount = 0;
   private readonly chooser = new ParallelChooser();
   /**
    * Main-thread ms the prior cost in the current step (the worker hand-over, or the kernel, and the gradient
@@ -367,6 +370,10 @@ export class GaussianMixturePrior implements PriorBinding {
   private stepCost = NaN;
   /** [min, max] of all covered weights at the last computation: the kernel's range hint (results never depend on it). */
   private readonly rangeHint = new Float64Array([NaN, NaN]);
+  /** The attached model's optimizer while its computeGradients is wrapped (see `computeWithPrior`). */
+  private wrapped: { optimizer: OptimizerHooks; original: ComputeGradientsFn; wrapper: ComputeGradientsFn; own: PropertyDescriptor | undefined } | null = null;
+  /** Set by the wrapped computeGradients while it runs a step with a worker job: the regularizers defer to it. */
+  private deferral: { job: ParallelJob; indices: number[] } | null = null;
   /** The step's terms of every covered tensor, computed on this thread by the first regularizer call that needed them. */
   private stepTerms: { step: number; version: number; gradScale: number; dataIds: unknown[]; terms: PriorTerms[] } | null = null;
 
@@ -424,6 +431,11 @@ export class GaussianMixturePrior implements PriorBinding {
   /** @internal Gradients the worker wrote straight into a tfjs tensor in the shared heap (threaded build). */
   get parallelInPlaceGradients(): number {
     return this.heapHandOvers;
+  }
+
+  /** @internal Covered-tensor evaluations from the worker that reached the optimizer after the backward pass (see `computeWithPrior`). */
+  get parallelDeferredEvaluations(): number {
+    return this.deferredCount;
   }
 
   /** @internal Worker jobs that read the weights in place in the wasm backend's shared heap (threaded build). */
@@ -520,6 +532,7 @@ export class GaussianMixturePrior implements PriorBinding {
     this.slots = [];
     this.attachedModel = null;
     this.pending = [];
+    this.unwrapOptimizer();
     this.stopWorker();
   }
 
@@ -674,7 +687,7 @@ export class GaussianMixturePrior implements PriorBinding {
 
   /**
    * @internal Called by the fit callback before every batch: the weights are final for this step, so the
-   * worker can compute the prior while the main thread runs the forward pass.
+   * worker can compute the prior while the main thread runs the forward and backward passes.
    */
   async beginStep(): Promise<void> {
     this.job = null;
@@ -710,6 +723,7 @@ export class GaussianMixturePrior implements PriorBinding {
     this.stepCost += performance.now() - t0;
     if (id === 0) return;
     this.job = { id, dataIds: tensors.map((t) => t.dataId), step: this.step, version: this.version, gradScale };
+    this.wrapOptimizer();
   }
 
   /** @internal Called by the fit callback after every batch, before the mixture step: reports the step's prior cost to the chooser. */
@@ -761,15 +775,145 @@ export class GaussianMixturePrior implements PriorBinding {
     if (r !== null) void r.close();
   }
 
-  /** The worker's result for covered tensor `index` if a job for exactly these weights (all covered tensors), mixture and tau is running. */
-  private parallelTerms(index: number, x: tf.Tensor, gradScale: number): PriorTerms | null {
+  /** The step's worker job if it was started for exactly these weights (all covered tensors, `x` for `index`), mixture and tau. */
+  private validJob(index: number, x: tf.Tensor, gradScale: number): ParallelJob | null {
     const job = this.job;
     if (job === null || this.runner === null) return null;
     if (job.step !== this.step || job.version !== this.version || job.gradScale !== gradScale) return null;
     // Every tensor's result depends on all covered weights (one table over their range): any one rewritten since
     // the job began makes the whole job stale.
     if (job.dataIds.some((id, i) => id !== (i === index ? x.dataId : this.slots[i]!.variable.read().dataId))) return null;
-    return this.runner.take(job.id, index);
+    return job;
+  }
+
+  /** The worker's result for covered tensor `index` if a job for exactly these weights, mixture and tau is running. */
+  private parallelTerms(index: number, x: tf.Tensor, gradScale: number): PriorTerms | null {
+    const job = this.validJob(index, x, gradScale);
+    return job === null ? null : this.runner!.take(job.id, index);
+  }
+
+  /**
+   * The first worker result of this process is checked against the main thread's, bit for bit (a bundler or
+   * runtime that changes the kernel's source text must not change results silently); a mismatch turns the
+   * worker off and returns null. `tensors`: every covered tensor's weights as the job saw them.
+   */
+  private verified(terms: PriorTerms, index: number, tensors: tf.Tensor[], gradScale: number): PriorTerms | null {
+    if (workerVerified) return terms;
+    const mine = this.computeAll(tensors.map(readWeights), gradScale)[index]!;
+    if (sameTerms(terms, mine)) {
+      workerVerified = true;
+      return terms;
+    }
+    this.parallelOff = true;
+    this.stopWorker();
+    return null;
+  }
+
+  /**
+   * Puts `computeWithPrior` in front of the attached model's optimizer's computeGradients (again after a
+   * recompile gave the model another optimizer). Left as it is when the optimizer has no computeGradients.
+   */
+  private wrapOptimizer(): void {
+    const optimizer = (this.attachedModel as unknown as { optimizer?: unknown } | null)?.optimizer as OptimizerHooks | undefined;
+    if (this.wrapped !== null && this.wrapped.optimizer === optimizer && optimizer.computeGradients === this.wrapped.wrapper) return;
+    this.unwrapOptimizer();
+    if (optimizer == null || typeof optimizer.computeGradients !== 'function') return;
+    const original = optimizer.computeGradients;
+    const own = Object.getOwnPropertyDescriptor(optimizer, 'computeGradients');
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const prior = this;
+    const wrapper: ComputeGradientsFn = function (this: OptimizerHooks, f, varList) {
+      return prior.computeWithPrior(original, this, f, varList);
+    };
+    optimizer.computeGradients = wrapper;
+    this.wrapped = { optimizer, original, wrapper, own };
+  }
+
+  /** Restores the optimizer's own computeGradients (unless something wrapped it after us: ours then passes through). */
+  private unwrapOptimizer(): void {
+    const w = this.wrapped;
+    this.wrapped = null;
+    if (w === null || w.optimizer.computeGradients !== w.wrapper) return;
+    if (w.own !== undefined) Object.defineProperty(w.optimizer, 'computeGradients', w.own);
+    else delete (w.optimizer as { computeGradients?: ComputeGradientsFn }).computeGradients;
+  }
+
+  /**
+   * The optimizer's computeGradients in a step whose prior runs on the worker: the forward and backward passes
+   * run with the regularizers deferring (each adds 0 and no gradient), then the worker's results are added: the
+   * penalties to the loss value, the weight gradients to the covered variables' gradients, before the optimizer
+   * applies them. The worker so has the whole forward and backward pass to finish, not only the forward pass.
+   * The parameters come out bit for bit as through the regularizers (their gradient is added to the same
+   * variables' gradients: float addition is commutative); the reported loss adds the penalties in another
+   * order, which may change its last float32 bit.
+   */
+  private computeWithPrior(original: ComputeGradientsFn, optimizer: OptimizerHooks, f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    const job = this.job;
+    if (job === null || this.runner === null || this.deferral !== null) return original.call(optimizer, f, varList);
+    const deferral = { job, indices: [] as number[] };
+    this.deferral = deferral;
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      result = original.call(optimizer, f, varList);
+    } finally {
+      this.deferral = null;
+    }
+    if (deferral.indices.length === 0) return result;
+    try {
+      return this.addDeferred(deferral, result, varList);
+    } catch (e) {
+      tf.dispose([result.value, ...Object.values(result.grads)]);
+      throw e;
+    }
+  }
+
+  /** The deferred regularizers' penalties and gradients, from the worker (or this thread), added into `result`. */
+  private addDeferred(deferral: { job: ParallelJob; indices: number[] }, result: { value: tf.Scalar; grads: tf.NamedTensorMap }, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    const { job } = deferral;
+    const scale = this.currentTau() / this.options.datasetSize;
+    const tensors = this.slots.map((s) => s.variable.read());
+    const trainable = varList === undefined ? null : new Set(varList.map((v) => v.name));
+    let penalty = 0;
+    for (const index of deferral.indices) {
+      const slot = this.slots[index]!;
+      const tw = performance.now();
+      let terms = this.runner?.take(job.id, index) ?? null;
+      this.stepCost += performance.now() - tw;
+      const t0 = performance.now();
+      if (terms !== null) terms = this.verified(terms, index, tensors, -scale);
+      let gradient: tf.Tensor;
+      if (terms !== null) {
+        this.parallelCount++;
+        this.deferredCount++;
+        if (slot.heapGradient != null && !slot.heapGradientUsed && !slot.heapGradient.isDisposed && terms.gradient.buffer === wasmSharedHeap()) {
+          // The worker wrote this gradient into the tensor allocated for it: no copy.
+          gradient = slot.heapGradient;
+          slot.heapGradientUsed = true;
+          this.heapHandOvers++;
+        } else {
+          gradient = tf.tensor(terms.gradient, tensors[index]!.shape, 'float32');
+        }
+      } else {
+        // The worker failed or stalled: this thread computes the step (the weights are still the job's).
+        terms = this.mainThreadTerms(index, tensors[index]!, -scale);
+        gradient = tf.tensor(terms.gradient, tensors[index]!.shape, 'float32');
+      }
+      this.pending[index] = { step: job.step, version: job.version, terms };
+      const hyper = index === 0 ? hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity : 0;
+      penalty += -scale * (terms.logDensity + hyper);
+      const name = (tensors[index] as tf.Variable).name;
+      const before = result.grads[name];
+      if (before !== undefined && (trainable === null || trainable.has(name))) {
+        result.grads[name] = tf.add(before, gradient);
+        before.dispose();
+      }
+      if (gradient !== slot.heapGradient) gradient.dispose();
+      this.stepCost += performance.now() - t0;
+    }
+    const extra = tf.scalar(penalty);
+    const value = tf.add(result.value, extra) as tf.Scalar;
+    tf.dispose([result.value, extra]);
+    return { value, grads: result.grads };
   }
 
   /** @internal The regularizer penalty of covered tensor `index` (called by tfjs-layers through the regularizer). */
@@ -779,6 +923,13 @@ export class GaussianMixturePrior implements PriorBinding {
     const scale = this.currentTau() / this.options.datasetSize;
     const step = this.step;
     const version = this.version;
+    // Inside the wrapped computeGradients of a step with a valid worker job: add nothing now; computeWithPrior adds
+    // this tensor's penalty and gradient once the backward pass is done.
+    const deferral = this.deferral;
+    if (deferral !== null && this.validJob(index, x, -scale) === deferral.job) {
+      if (!deferral.indices.includes(index)) deferral.indices.push(index);
+      return tf.scalar(0);
+    }
     const hyper = index === 0 ? hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity : 0;
     // The wait for the worker counts in the step's prior cost too (what the 'auto' chooser compares).
     const tw = performance.now();
@@ -788,19 +939,7 @@ export class GaussianMixturePrior implements PriorBinding {
       const t0 = performance.now();
       const w = args[0] as tf.Tensor;
       let terms: PriorTerms | null = fromWorker;
-      if (terms !== null && !workerVerified) {
-        // The first result of a new worker is checked against the main thread's, bit for bit (a bundler or
-        // runtime that changes the kernel's source text must not change results silently).
-        const tensors = this.slots.map((s, i) => (i === index ? w : s.variable.read()));
-        const mine = this.computeAll(tensors.map(readWeights), -scale)[index]!;
-        if (sameTerms(terms, mine)) {
-          workerVerified = true;
-        } else {
-          this.parallelOff = true;
-          this.stopWorker();
-          terms = null;
-        }
-      }
+      if (terms !== null) terms = this.verified(terms, index, this.slots.map((s, i) => (i === index ? w : s.variable.read())), -scale);
       let handOver: tf.Tensor | null = null;
       if (terms !== null && slot.heapGradient != null && !slot.heapGradientUsed && !slot.heapGradient.isDisposed && terms.gradient.buffer === wasmSharedHeap()) {
         // The worker wrote this gradient into the tensor allocated for it: hand that tensor to tfjs.
@@ -889,6 +1028,14 @@ export class GaussianMixturePrior implements PriorBinding {
   private requireAttached(what: string): void {
     if (this.attachedModel === null) throw new PriorError(what, 'needs the prior attached to a model: call prior.attach(model) first');
   }
+}
+
+/** tfjs Optimizer.computeGradients (Optimizer.minimize calls it, then applyGradients). */
+type ComputeGradientsFn = (f: () => tf.Scalar, varList?: tf.Variable[]) => { value: tf.Scalar; grads: tf.NamedTensorMap };
+
+/** The part of a tfjs Optimizer the prior wraps. */
+interface OptimizerHooks {
+  computeGradients: ComputeGradientsFn;
 }
 
 /** The wasm backend's internals the in-place hand-over uses (tfjs-backend-wasm 4.x), typed structurally. */
