@@ -1,6 +1,6 @@
 // Benchmark: model.fit samples/s with the GaussianMixturePrior attached vs without, same model, same backend (wasm).
 // LeNet-300-100 (batch 128) and LeNet-5-Caffe (batch 64), measured side by side in one run: without the prior,
-// with it (default: computed on a worker thread during the forward pass), and with it on the main thread
+// with it (default: computed on a worker thread during the forward and backward passes), and with it on the main thread
 // (parallel: false); each at the start of retraining (the paper's initial mixture over the pretrained weights) and
 // late in retraining (a sharp mixture: the one a LeNet-300-100 demo run ended with, weights drawn from it).
 // A fourth model, "floor", carries a regularizer that does no prior work at all: it hands tfjs a precomputed constant
@@ -238,7 +238,7 @@ async function main(): Promise<void> {
     results.map((r) => [r.name, med(r.without, 'cpu'), med(r.with, 'cpu'), ratio(r, 'cpu'), med(r.sync, 'cpu'), ratio(r, 'cpu', 'sync'), `${(100 * r.parallelShare).toFixed(0)}%`]),
   );
   console.log(`ratio = median over rounds of (with / without) in the same round, wall clock; target >= ${TARGET}.`);
-  console.log('"with prior" is the default (prior on a worker thread during the forward pass); "main-thread prior" is parallel: false.');
+  console.log('"with prior" is the default (prior on a worker thread during the forward and backward passes); "main-thread prior" is parallel: false.');
   console.log('"floor": a regularizer doing no prior work that hands tfjs a constant gradient for the same kernels: what delivering any per-weight gradient through a regularizer costs.');
   console.log('"A/A": a second model without the prior against the first: 1 up to the measurement\'s own noise.');
   console.log('CPU counts all threads of the process: the worker overlaps, it does not make the prior cheaper.');
