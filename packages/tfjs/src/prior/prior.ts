@@ -9,7 +9,7 @@
 //      (prior/kernel.ts) and hands tfjs the weight gradient through tf.customGrad. With the callback under Node (option
 //      parallel), the same kernel runs on a worker thread from onBatchBegin on (prior/parallel.ts), bit for bit what
 //      the regularizer would compute: then, if the weights, mixture and tau are still the ones the worker saw, the
-//      regularizers add 0 and no gradient, and the optimizer's wrapped computeGradients (computeWithPrior) adds the
+//      regularizers sit the passes out, and the optimizer's wrapped computeGradients (computeWithPrior) adds the
 //      worker's penalties to the loss and its gradients to the covered variables' gradients after the backward
 //      pass, so the worker has the whole forward and backward pass to finish.
 //   2. The model's optimizer steps the weights with d loss / d w (CE + penalty), as for any regularizer.
@@ -840,7 +840,8 @@ export class GaussianMixturePrior implements PriorBinding {
 
   /**
    * The optimizer's computeGradients in a step whose prior runs on the worker: the forward and backward passes
-   * run with the regularizers deferring (each adds 0 and no gradient), then the worker's results are added: the
+   * run without the regularizers (attach()'s loss functions are taken off the layers; a loaded model's own defer:
+   * each adds 0 and no gradient), then the worker's results are added: the
    * penalties to the loss value, the weight gradients to the covered variables' gradients, before the optimizer
    * applies them. The worker so has the whole forward and backward pass to finish, not only the forward pass.
    * The parameters come out bit for bit as through the regularizers (their gradient is added to the same
@@ -851,12 +852,28 @@ export class GaussianMixturePrior implements PriorBinding {
     const job = this.job;
     if (job === null || this.runner === null || this.deferral !== null) return original.call(optimizer, f, varList);
     const deferral = { job, indices: [] as number[] };
+    // The loss functions attach() put on the layers are taken off for the passes (the job is for these weights:
+    // nothing runs between here and the forward pass), which spares tfjs a penalty op per covered tensor, its
+    // addition to the loss and their gradients. A loaded model's own regularizer loss functions stay; theirs defer.
+    const removed: Array<{ losses: Array<() => tf.Scalar>; at: number; fn: () => tf.Scalar }> = [];
+    if (this.slots.length > 0 && this.validJob(0, this.slots[0]!.variable.read(), -this.currentTau() / this.options.datasetSize) === job) {
+      this.slots.forEach((slot, index) => {
+        if (slot.lossFn === null) return;
+        const losses = slot.layer.losses as Array<() => tf.Scalar>;
+        const at = losses.indexOf(slot.lossFn);
+        if (at < 0) return;
+        losses.splice(at, 1);
+        removed.push({ losses, at, fn: slot.lossFn });
+        deferral.indices.push(index);
+      });
+    }
     this.deferral = deferral;
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
     try {
       result = original.call(optimizer, f, varList);
     } finally {
       this.deferral = null;
+      for (let i = removed.length - 1; i >= 0; i--) removed[i]!.losses.splice(removed[i]!.at, 0, removed[i]!.fn);
     }
     if (deferral.indices.length === 0) return result;
     try {
