@@ -51,6 +51,7 @@ test('threaded build: a kernel written after the step began makes the main threa
   // Every other step's worker result is stale (all four tensors: each depends on all covered weights).
   assert.equal(parallel.parallelEvaluations, 4 * 8 - 4 * 4);
   assert.equal(parallel.deferredEvaluations, parallel.parallelEvaluations);
+  assert.equal(parallel.mainThreadDeferred, 4 * 4);
   assert.deepEqual(parallel.weights, sync.weights);
   assert.deepEqual(parallel.state, sync.state);
 });

@@ -17,6 +17,8 @@ for (const backend of BACKENDS) {
     const sync = await train(false);
     const parallel = await train('auto');
     assert.equal(sync.parallelEvaluations, 0);
+    // Without the worker the prior is computed on the main thread after the backward pass, the same way.
+    assert.equal(sync.mainThreadDeferred, 4 * sync.steps);
     // Every covered tensor (2 kernels, 2 biases) of every step came from the worker.
     assert.equal(parallel.parallelEvaluations, 4 * parallel.steps);
     // ... and reached the optimizer after the backward pass, the regularizers having deferred to it.
@@ -37,6 +39,8 @@ for (const backend of BACKENDS) {
     const parallel = await train('auto', meddle);
     assert.equal(parallel.parallelEvaluations, 4 * 8 - 4 * 4);
     assert.equal(parallel.deferredEvaluations, parallel.parallelEvaluations);
+    // The stale steps' prior: on the main thread, after the backward pass, for the rewritten weights.
+    assert.equal(parallel.mainThreadDeferred, 4 * 4);
     assert.deepEqual(parallel.weights, sync.weights);
     assert.deepEqual(parallel.state, sync.state);
   });
@@ -143,7 +147,7 @@ test("parallel 'auto' counts the wait for the worker: a worker slower than the m
   }
 });
 
-test("the worker's results reach the model's optimizer: wrapped only while attached, a recompiled model's new optimizer too", async () => {
+test("model.fit delivers the prior through the model's optimizer, wrapped only while attached (a recompiled model's new optimizer too); custom loops are left alone", async () => {
   assert.ok(await tf.setBackend('cpu'));
   const { model, x, y } = setup(13);
   const own = (o: tf.Optimizer) => Object.prototype.hasOwnProperty.call(o, 'computeGradients');
@@ -159,6 +163,27 @@ test("the worker's results reach the model's optimizer: wrapped only while attac
   assert.equal(own(first), false);
   assert.ok(own(model.optimizer));
   assert.equal(prior.parallelDeferredEvaluations, 4 * 8);
+  // Outside model.fit the optimizer's own computation runs, and the regularizers deliver the prior: a custom
+  // loop's gradients through the wrapped optimizer equal tf.variableGrads' of the same loss, prior included
+  // (weighted 2 here: a prior added after the passes, as in fit, would enter with weight 1).
+  assert.ok(own(model.optimizer));
+  // Even right after a fit that failed mid-step (the prior's step had begun, its onBatchEnd never came).
+  const stop = new tf.CustomCallback({
+    onBatchBegin: async () => {
+      throw new Error('stopped by a callback');
+    },
+  }) as unknown as tf.Callback;
+  await assert.rejects(model.fit(x, y, { batchSize: 16, epochs: 1, verbose: 0, callbacks: [prior.callback(), stop] }), /stopped by a callback/);
+  const loss = () =>
+    tf.tidy(() => {
+      const ce = tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor);
+      return model.layers.flatMap((l) => l.losses as Array<() => tf.Scalar>).reduce((a: tf.Scalar, l) => tf.add(a, tf.mul(2, l())), ce as tf.Scalar);
+    });
+  const viaOptimizer = model.optimizer.computeGradients(loss);
+  const direct = tf.variableGrads(loss);
+  assert.deepEqual(Object.keys(viaOptimizer.grads).sort(), Object.keys(direct.grads).sort());
+  for (const k of Object.keys(direct.grads)) assert.deepEqual(viaOptimizer.grads[k]!.dataSync(), direct.grads[k]!.dataSync(), k);
+  tf.dispose([viaOptimizer.value, direct.value, ...Object.values(viaOptimizer.grads), ...Object.values(direct.grads)]);
   // Outside model.fit (no worker job) the optimizer's own computation runs, and the regularizers deliver the prior.
   const losses = () => tf.tidy(() => model.layers.flatMap((l) => l.losses as Array<() => tf.Scalar>).map((l) => l()).reduce((a, b) => tf.add(a, b)).dataSync()[0]!);
   const penalty = prior.lossTerms().penalty;

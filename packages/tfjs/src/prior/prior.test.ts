@@ -311,7 +311,7 @@ for (const backend of BACKENDS) {
     const resumedHistory = await loaded.fit(x, y, fitArgs(resumed));
     // With the worker, attach()'s loss functions are taken off for the passes; a loaded model's own (tfjs-made)
     // ones defer instead: the same parameters and the same reported loss either way.
-    assert.ok(prior.parallelDeferredEvaluations > 0 && resumed.parallelDeferredEvaluations > 0);
+    assert.ok(prior.parallelDeferredEvaluations > 0 && resumed.parallelDeferredEvaluations > 0, `deferred: ${prior.parallelDeferredEvaluations} attached, ${resumed.parallelDeferredEvaluations} loaded; main thread ${prior.mainThreadDeferredEvaluations}, ${resumed.mainThreadDeferredEvaluations}; worker ${prior.parallelEvaluations}, ${resumed.parallelEvaluations}`);
     assert.deepEqual(resumedHistory.history['loss'], history.history['loss']);
     const a = model.getWeights().map((w) => Array.from(w.dataSync()));
     const b = loaded.getWeights().map((w) => Array.from(w.dataSync()));

@@ -6,12 +6,13 @@
 //      penalty (tau_t / N) * (-sum_i log p(w_i | theta_t)); the first covered tensor also carries
 //      (tau_t / N) * (-log p(theta_t)) (the hyper-priors, constant in w). The regularizer's forward pass reads
 //      the weights (in place on wasm, else dataSync), computes the penalty, its weight gradient and the mixture sums in plain JS
-//      (prior/kernel.ts) and hands tfjs the weight gradient through tf.customGrad. With the callback under Node (option
-//      parallel), the same kernel runs on a worker thread from onBatchBegin on (prior/parallel.ts), bit for bit what
-//      the regularizer would compute: then, if the weights, mixture and tau are still the ones the worker saw, the
-//      regularizers sit the passes out, and the optimizer's wrapped computeGradients (computeWithPrior) adds the
-//      worker's penalties to the loss and its gradients to the covered variables' gradients after the backward
-//      pass, so the worker has the whole forward and backward pass to finish.
+//      (prior/kernel.ts) and hands tfjs the weight gradient through tf.customGrad. That is what custom loops get.
+//      In model.fit with the callback, the regularizers sit the passes out, and the optimizer's wrapped
+//      computeGradients (computeWithPrior) adds the penalties to the loss and the gradients to the covered
+//      variables' gradients after the backward pass: the same sums, without a penalty op, loss addition and
+//      gradient per tensor in the passes. Under Node (option parallel) the kernel runs on a worker thread from
+//      onBatchBegin on (prior/parallel.ts), bit for bit what this thread would compute, and has the whole forward
+//      and backward pass to finish; without a worker result for these weights, this thread computes it then.
 //   2. The model's optimizer steps the weights with d loss / d w (CE + penalty), as for any regularizer.
 //   3. The callback's onBatchEnd steps the mixture with its own Adam (one learning rate per group) along
 //      d loss / d theta evaluated at the same (w_t, theta_t) as step 1: a joint gradient step, the same as
@@ -362,6 +363,7 @@ export class GaussianMixturePrior implements PriorBinding {
   private parallelCount = 0;
   private heapHandOvers = 0;
   private deferredCount = 0;
+  private mainDeferredCount = 0;
   private readonly chooser = new ParallelChooser();
   /**
    * Main-thread ms the prior cost in the current step (the worker hand-over, or the kernel, and the gradient
@@ -372,8 +374,10 @@ export class GaussianMixturePrior implements PriorBinding {
   private readonly rangeHint = new Float64Array([NaN, NaN]);
   /** The attached model's optimizer while its computeGradients is wrapped (see `computeWithPrior`). */
   private wrapped: { optimizer: OptimizerHooks; original: ComputeGradientsFn; wrapper: ComputeGradientsFn; own: PropertyDescriptor | undefined } | null = null;
-  /** Set by the wrapped computeGradients while it runs a step with a worker job: the regularizers defer to it. */
-  private deferral: { job: ParallelJob; indices: number[] } | null = null;
+  /** Set by the wrapped computeGradients while it runs the passes of a step begun by the fit callback: the regularizers defer to it. */
+  private deferral: Deferral | null = null;
+  /** The mixture step and version at the fit callback's onBatchBegin; null outside a step it began. */
+  private stepBegun: { step: number; version: number } | null = null;
   /** The step's terms of every covered tensor, computed on this thread by the first regularizer call that needed them. */
   private stepTerms: { step: number; version: number; gradScale: number; dataIds: unknown[]; terms: PriorTerms[] } | null = null;
 
@@ -436,6 +440,11 @@ export class GaussianMixturePrior implements PriorBinding {
   /** @internal Covered-tensor evaluations from the worker that reached the optimizer after the backward pass (see `computeWithPrior`). */
   get parallelDeferredEvaluations(): number {
     return this.deferredCount;
+  }
+
+  /** @internal Covered-tensor evaluations computed on the main thread after the backward pass of a fit step (no worker result for it). */
+  get mainThreadDeferredEvaluations(): number {
+    return this.mainDeferredCount;
   }
 
   /** @internal Worker jobs that read the weights in place in the wasm backend's shared heap (threaded build). */
@@ -692,9 +701,14 @@ export class GaussianMixturePrior implements PriorBinding {
   async beginStep(): Promise<void> {
     this.job = null;
     this.stepCost = 0;
+    this.stepBegun = null;
     if (this.idleTimer !== null) {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
+    }
+    if (this.attachedModel !== null) {
+      this.wrapOptimizer();
+      this.stepBegun = { step: this.step, version: this.version };
     }
     if (this.options.parallel === false || this.parallelOff || this.attachedModel === null || !this.chooser.useWorker()) return;
     if (this.runner !== null && !this.runner.usable) {
@@ -723,7 +737,6 @@ export class GaussianMixturePrior implements PriorBinding {
     this.stepCost += performance.now() - t0;
     if (id === 0) return;
     this.job = { id, dataIds: tensors.map((t) => t.dataId), step: this.step, version: this.version, gradScale };
-    this.wrapOptimizer();
   }
 
   /** @internal Called by the fit callback after every batch, before the mixture step: reports the step's prior cost to the chooser. */
@@ -733,6 +746,7 @@ export class GaussianMixturePrior implements PriorBinding {
     this.stepCost = NaN;
     // The step's worker result has been used (or not); nothing later in this step may take it.
     this.job = null;
+    this.stepBegun = null;
   }
 
   /**
@@ -741,6 +755,7 @@ export class GaussianMixturePrior implements PriorBinding {
    */
   endTraining(): void {
     this.job = null;
+    this.stepBegun = null;
     if (this.runner === null) return;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.stopWorker(), WORKER_IDLE_MS);
@@ -839,34 +854,40 @@ export class GaussianMixturePrior implements PriorBinding {
   }
 
   /**
-   * The optimizer's computeGradients in a step whose prior runs on the worker: the forward and backward passes
-   * run without the regularizers (attach()'s loss functions are taken off the layers; a loaded model's own defer:
-   * each adds 0 and no gradient), then the worker's results are added: the
-   * penalties to the loss value, the weight gradients to the covered variables' gradients, before the optimizer
-   * applies them. The worker so has the whole forward and backward pass to finish, not only the forward pass.
-   * The parameters come out bit for bit as through the regularizers (their gradient is added to the same
-   * variables' gradients: float addition is commutative); the reported loss adds the penalties in another
-   * order, which may change its last float32 bit.
+   * The optimizer's computeGradients in a training step begun by the fit callback: the forward and backward
+   * passes run without the regularizers (attach()'s loss functions are taken off the layers; a loaded model's
+   * own defer: each adds 0 and no gradient), then the prior is added: its penalties to the loss value, its weight
+   * gradients to the covered variables' gradients, before the optimizer applies them. With a worker job for these
+   * weights the results are the worker's, which so has the whole forward and backward pass to finish; otherwise
+   * this thread computes them now (the weights are still the passes'). Either way the passes skip a penalty op,
+   * a loss addition and their gradients per covered tensor. The parameters come out bit for bit as through the
+   * regularizers (their gradient is added to the same variables' gradients: float addition is commutative); the
+   * reported loss adds the penalties in another order, which may change its last float32 bit. Anything else
+   * (custom loops, a step not begun by the callback) runs the optimizer's own computation.
    */
   private computeWithPrior(original: ComputeGradientsFn, optimizer: OptimizerHooks, f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
-    const job = this.job;
-    if (job === null || this.runner === null || this.deferral !== null) return original.call(optimizer, f, varList);
-    const deferral = { job, indices: [] as number[] };
-    // The loss functions attach() put on the layers are taken off for the passes (the job is for these weights:
-    // nothing runs between here and the forward pass), which spares tfjs a penalty op per covered tensor, its
-    // addition to the loss and their gradients. A loaded model's own regularizer loss functions stay; theirs defer.
-    const removed: Array<{ losses: Array<() => tf.Scalar>; at: number; fn: () => tf.Scalar }> = [];
-    if (this.slots.length > 0 && this.validJob(0, this.slots[0]!.variable.read(), -this.currentTau() / this.options.datasetSize) === job) {
-      this.slots.forEach((slot, index) => {
-        if (slot.lossFn === null) return;
-        const losses = slot.layer.losses as Array<() => tf.Scalar>;
-        const at = losses.indexOf(slot.lossFn);
-        if (at < 0) return;
-        losses.splice(at, 1);
-        removed.push({ losses, at, fn: slot.lossFn });
-        deferral.indices.push(index);
-      });
+    const begun = this.stepBegun;
+    // tfjs-layers sets isTraining while fit runs (a Sequential on the model it wraps): after a fit that failed
+    // mid-step, a custom loop must not be taken for one.
+    const m = this.attachedModel as unknown as { isTraining?: boolean; model?: { isTraining?: boolean } } | null;
+    const training = m?.isTraining === true || m?.model?.isTraining === true;
+    if (begun === null || !training || begun.step !== this.step || begun.version !== this.version || this.deferral !== null || this.slots.length === 0) {
+      return original.call(optimizer, f, varList);
     }
+    const gradScale = -this.currentTau() / this.options.datasetSize;
+    const job = this.job !== null && this.validJob(0, this.slots[0]!.variable.read(), gradScale) === this.job ? this.job : null;
+    const deferral: Deferral = { job, indices: [] };
+    // Nothing runs between here and the forward pass: the weights the passes see are the ones read now.
+    const removed: Array<{ losses: Array<() => tf.Scalar>; at: number; fn: () => tf.Scalar }> = [];
+    this.slots.forEach((slot, index) => {
+      if (slot.lossFn === null) return;
+      const losses = slot.layer.losses as Array<() => tf.Scalar>;
+      const at = losses.indexOf(slot.lossFn);
+      if (at < 0) return;
+      losses.splice(at, 1);
+      removed.push({ losses, at, fn: slot.lossFn });
+      deferral.indices.push(index);
+    });
     this.deferral = deferral;
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
     try {
@@ -885,7 +906,7 @@ export class GaussianMixturePrior implements PriorBinding {
   }
 
   /** The deferred regularizers' penalties and gradients, from the worker (or this thread), added into `result`. */
-  private addDeferred(deferral: { job: ParallelJob; indices: number[] }, result: { value: tf.Scalar; grads: tf.NamedTensorMap }, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  private addDeferred(deferral: Deferral, result: { value: tf.Scalar; grads: tf.NamedTensorMap }, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     const { job } = deferral;
     const scale = this.currentTau() / this.options.datasetSize;
     const tensors = this.slots.map((s) => s.variable.read());
@@ -894,7 +915,7 @@ export class GaussianMixturePrior implements PriorBinding {
     for (const index of deferral.indices) {
       const slot = this.slots[index]!;
       const tw = performance.now();
-      let terms = this.runner?.take(job.id, index) ?? null;
+      let terms = job === null ? null : (this.runner?.take(job.id, index) ?? null);
       this.stepCost += performance.now() - tw;
       const t0 = performance.now();
       if (terms !== null) terms = this.verified(terms, index, tensors, -scale);
@@ -911,11 +932,12 @@ export class GaussianMixturePrior implements PriorBinding {
           gradient = tf.tensor(terms.gradient, tensors[index]!.shape, 'float32');
         }
       } else {
-        // The worker failed or stalled: this thread computes the step (the weights are still the job's).
+        // No worker job for these weights, or the worker failed or stalled: this thread computes the step.
         terms = this.mainThreadTerms(index, tensors[index]!, -scale);
         gradient = tf.tensor(terms.gradient, tensors[index]!.shape, 'float32');
+        this.mainDeferredCount++;
       }
-      this.pending[index] = { step: job.step, version: job.version, terms };
+      this.pending[index] = { step: this.step, version: this.version, terms };
       const hyper = index === 0 ? hyperPriorLogDensity(this.state(), this.options.hyperPriors).logDensity : 0;
       penalty += -scale * (terms.logDensity + hyper);
       const name = (tensors[index] as tf.Variable).name;
@@ -943,7 +965,7 @@ export class GaussianMixturePrior implements PriorBinding {
     // Inside the wrapped computeGradients of a step with a valid worker job: add nothing now; computeWithPrior adds
     // this tensor's penalty and gradient once the backward pass is done.
     const deferral = this.deferral;
-    if (deferral !== null && this.validJob(index, x, -scale) === deferral.job) {
+    if (deferral !== null && (deferral.job === null || this.validJob(index, x, -scale) === deferral.job)) {
       if (!deferral.indices.includes(index)) deferral.indices.push(index);
       return tf.scalar(0);
     }
@@ -1045,6 +1067,12 @@ export class GaussianMixturePrior implements PriorBinding {
   private requireAttached(what: string): void {
     if (this.attachedModel === null) throw new PriorError(what, 'needs the prior attached to a model: call prior.attach(model) first');
   }
+}
+
+/** A step's passes run by the wrapped computeGradients: the worker job for its weights (if any), and the covered tensors whose prior is deferred to after the backward pass. */
+interface Deferral {
+  job: ParallelJob | null;
+  indices: number[];
 }
 
 /** tfjs Optimizer.computeGradients (Optimizer.minimize calls it, then applyGradients). */

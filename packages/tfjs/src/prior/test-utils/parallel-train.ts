@@ -30,7 +30,7 @@ export const OPTIONS: GaussianMixturePriorOptions = {
 export async function train(
   parallel: 'auto' | false,
   extra: (model: tf.LayersModel) => tf.Callback[] = () => [],
-): Promise<{ weights: Float32Array[]; state: ReturnType<GaussianMixturePrior['state']>; parallelEvaluations: number; deferredEvaluations: number; inPlaceJobs: number; inPlaceGradients: number; steps: number }> {
+): Promise<{ weights: Float32Array[]; state: ReturnType<GaussianMixturePrior['state']>; parallelEvaluations: number; deferredEvaluations: number; mainThreadDeferred: number; inPlaceJobs: number; inPlaceGradients: number; steps: number }> {
   const { model, x, y } = setup(7);
   const prior = new GaussianMixturePrior({ ...OPTIONS, parallel }).attach(model);
   await model.fit(x, y, { batchSize: 16, epochs: 2, shuffle: false, verbose: 0, callbacks: [prior.callback(), ...extra(model)] });
@@ -39,6 +39,7 @@ export async function train(
     state: prior.state(),
     parallelEvaluations: prior.parallelEvaluations,
     deferredEvaluations: prior.parallelDeferredEvaluations,
+    mainThreadDeferred: prior.mainThreadDeferredEvaluations,
     inPlaceJobs: prior.parallelInPlaceJobs,
     inPlaceGradients: prior.parallelInPlaceGradients,
     steps: prior.step,
