@@ -373,7 +373,7 @@ export class GaussianMixturePrior implements PriorBinding {
   /** [min, max] of all covered weights at the last computation: the kernel's range hint (results never depend on it). */
   private readonly rangeHint = new Float64Array([NaN, NaN]);
   /** The attached model's optimizer while its computeGradients is wrapped (see `computeWithPrior`). */
-  private wrapped: { optimizer: OptimizerHooks; original: ComputeGradientsFn; wrapper: ComputeGradientsFn; own: PropertyDescriptor | undefined } | null = null;
+  private wrapped: { optimizer: OptimizerHooks; wrapper: ComputeGradientsFn; own: PropertyDescriptor | undefined } | null = null;
   /** Set by the wrapped computeGradients while it runs the passes of a step begun by the fit callback: the regularizers defer to it. */
   private deferral: Deferral | null = null;
   /** The mixture step and version at the fit callback's onBatchBegin; null outside a step it began. */
@@ -841,7 +841,7 @@ export class GaussianMixturePrior implements PriorBinding {
       return prior.computeWithPrior(original, this, f, varList);
     };
     optimizer.computeGradients = wrapper;
-    this.wrapped = { optimizer, original, wrapper, own };
+    this.wrapped = { optimizer, wrapper, own };
   }
 
   /** Restores the optimizer's own computeGradients (unless something wrapped it after us: ours then passes through). */
@@ -905,6 +905,18 @@ export class GaussianMixturePrior implements PriorBinding {
     }
   }
 
+  /**
+   * The slot's tensor in the shared heap if the worker wrote `terms`' gradient into it (marked used: it serves once
+   * per step), else null (the gradient is elsewhere: copy it into a new tensor).
+   */
+  private takeHeapGradient(slot: Slot, terms: PriorTerms): tf.Tensor | null {
+    const t = slot.heapGradient;
+    if (t == null || slot.heapGradientUsed || t.isDisposed || terms.gradient.buffer !== wasmSharedHeap()) return null;
+    slot.heapGradientUsed = true;
+    this.heapHandOvers++;
+    return t;
+  }
+
   /** The deferred regularizers' penalties and gradients, from the worker (or this thread), added into `result`. */
   private addDeferred(deferral: Deferral, result: { value: tf.Scalar; grads: tf.NamedTensorMap }, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     const { job } = deferral;
@@ -923,14 +935,7 @@ export class GaussianMixturePrior implements PriorBinding {
       if (terms !== null) {
         this.parallelCount++;
         this.deferredCount++;
-        if (slot.heapGradient != null && !slot.heapGradientUsed && !slot.heapGradient.isDisposed && terms.gradient.buffer === wasmSharedHeap()) {
-          // The worker wrote this gradient into the tensor allocated for it: no copy.
-          gradient = slot.heapGradient;
-          slot.heapGradientUsed = true;
-          this.heapHandOvers++;
-        } else {
-          gradient = tf.tensor(terms.gradient, tensors[index]!.shape, 'float32');
-        }
+        gradient = this.takeHeapGradient(slot, terms) ?? tf.tensor(terms.gradient, tensors[index]!.shape, 'float32');
       } else {
         // No worker job for these weights, or the worker failed or stalled: this thread computes the step.
         terms = this.mainThreadTerms(index, tensors[index]!, -scale);
@@ -962,8 +967,8 @@ export class GaussianMixturePrior implements PriorBinding {
     const scale = this.currentTau() / this.options.datasetSize;
     const step = this.step;
     const version = this.version;
-    // Inside the wrapped computeGradients of a step with a valid worker job: add nothing now; computeWithPrior adds
-    // this tensor's penalty and gradient once the backward pass is done.
+    // Inside the wrapped computeGradients of a fit step (with the step's worker job valid for these weights, if it
+    // has one): add nothing now; computeWithPrior adds this tensor's penalty and gradient after the backward pass.
     const deferral = this.deferral;
     if (deferral !== null && (deferral.job === null || this.validJob(index, x, -scale) === deferral.job)) {
       if (!deferral.indices.includes(index)) deferral.indices.push(index);
@@ -979,13 +984,8 @@ export class GaussianMixturePrior implements PriorBinding {
       const w = args[0] as tf.Tensor;
       let terms: PriorTerms | null = fromWorker;
       if (terms !== null) terms = this.verified(terms, index, this.slots.map((s, i) => (i === index ? w : s.variable.read())), -scale);
-      let handOver: tf.Tensor | null = null;
-      if (terms !== null && slot.heapGradient != null && !slot.heapGradientUsed && !slot.heapGradient.isDisposed && terms.gradient.buffer === wasmSharedHeap()) {
-        // The worker wrote this gradient into the tensor allocated for it: hand that tensor to tfjs.
-        handOver = slot.heapGradient;
-        slot.heapGradientUsed = true;
-        this.heapHandOvers++;
-      }
+      // The worker's gradient may be in the tensor allocated for it: then that tensor goes to tfjs.
+      const handOver = terms === null ? null : this.takeHeapGradient(slot, terms);
       if (terms !== null) {
         this.parallelCount++;
         // The worker's gradient lives in shared memory reused next step; the cpu backend keeps a new tensor's
