@@ -165,9 +165,9 @@ test("model.fit delivers the prior through the model's optimizer, wrapped only w
   assert.equal(prior.parallelDeferredEvaluations, 4 * 8);
   // Outside model.fit the optimizer's own computation runs, and the regularizers deliver the prior: a custom
   // loop's gradients through the wrapped optimizer equal tf.variableGrads' of the same loss, prior included
-  // (weighted 2 here: a prior added after the passes, as in fit, would enter with weight 1).
+  // (weighted 2 here: a prior added after the passes, as in fit, would enter with weight 1). Even right after a
+  // fit that failed mid-step (the prior's step had begun, its onBatchEnd never came).
   assert.ok(own(model.optimizer));
-  // Even right after a fit that failed mid-step (the prior's step had begun, its onBatchEnd never came).
   const stop = new tf.CustomCallback({
     onBatchBegin: async () => {
       throw new Error('stopped by a callback');
@@ -184,7 +184,7 @@ test("model.fit delivers the prior through the model's optimizer, wrapped only w
   assert.deepEqual(Object.keys(viaOptimizer.grads).sort(), Object.keys(direct.grads).sort());
   for (const k of Object.keys(direct.grads)) assert.deepEqual(viaOptimizer.grads[k]!.dataSync(), direct.grads[k]!.dataSync(), k);
   tf.dispose([viaOptimizer.value, direct.value, ...Object.values(viaOptimizer.grads), ...Object.values(direct.grads)]);
-  // Outside model.fit (no worker job) the optimizer's own computation runs, and the regularizers deliver the prior.
+  // The layers' loss functions are back after the passes: they add up to the prior's penalty.
   const losses = () => tf.tidy(() => model.layers.flatMap((l) => l.losses as Array<() => tf.Scalar>).map((l) => l()).reduce((a, b) => tf.add(a, b)).dataSync()[0]!);
   const penalty = prior.lossTerms().penalty;
   assert.ok(Math.abs(losses() - penalty) <= 1e-6 * Math.abs(penalty), `${losses()} vs ${penalty}`);
@@ -194,24 +194,41 @@ test("model.fit delivers the prior through the model's optimizer, wrapped only w
   model.dispose();
 });
 
-test('the loss model.fit reports includes the prior with the worker as without it', async () => {
+test('the loss model.fit reports includes the prior, with the worker and without it', async () => {
   assert.ok(await tf.setBackend('wasm'));
   const run = async (parallel: 'auto' | false) => {
     const { model, x, y } = setup(17);
     const prior = new GaussianMixturePrior({ ...OPTIONS, parallel }).attach(model);
-    const h = await model.fit(x, y, { batchSize: 16, epochs: 3, shuffle: false, verbose: 0, callbacks: [prior.callback()] });
-    const out = { loss: h.history['loss'] as number[], deferred: prior.parallelDeferredEvaluations, penalty: prior.lossTerms().penalty };
+    // Before each batch (after the prior's onBatchBegin, which changes no weight): the loss the step must report,
+    // mean CE of the batch plus the prior's penalty, at the weights and mixture the step starts from.
+    const expected: number[] = [];
+    const reported: number[] = [];
+    let batch = 0;
+    const check = new tf.CustomCallback({
+      onBatchBegin: async () => {
+        const i = batch++ % 4;
+        const ce = tf.tidy(() => tf.mean(tf.metrics.categoricalCrossentropy(y.slice(16 * i, 16), model.predict(x.slice(16 * i, 16)) as tf.Tensor)).dataSync()[0]!);
+        expected.push(ce + prior.lossTerms().penalty);
+      },
+      onBatchEnd: async (_b, logs) => {
+        reported.push(logs!['loss'] as number);
+      },
+    }) as unknown as tf.Callback;
+    await model.fit(x, y, { batchSize: 16, epochs: 3, shuffle: false, verbose: 0, callbacks: [prior.callback(), check] });
+    const out = { expected, reported, deferred: prior.parallelDeferredEvaluations, main: prior.mainThreadDeferredEvaluations, penalty: prior.lossTerms().penalty };
     prior.detach();
     tf.dispose([x, y]);
     model.dispose();
     return out;
   };
-  const sync = await run(false);
-  const parallel = await run('auto');
-  // 12 steps: 8 on the worker, then the 'auto' probe alternates (steps 9 and 11 on the worker).
-  assert.equal(parallel.deferred, 4 * 10);
-  // The penalty is a sizeable part of the loss here (tau 2, N 64): leaving it out would show.
-  assert.ok(Math.abs(sync.penalty) > 0.1 * Math.abs(sync.loss[2]!), `penalty ${sync.penalty}, loss ${sync.loss[2]}`);
-  // The same parameters bit for bit (tested above); the loss sums the same terms in another order.
-  for (let e = 0; e < 3; e++) assert.ok(Math.abs(parallel.loss[e]! - sync.loss[e]!) <= 1e-6 * Math.abs(sync.loss[e]!), `epoch ${e}: ${parallel.loss[e]} vs ${sync.loss[e]}`);
+  for (const parallel of [false, 'auto'] as const) {
+    const r = await run(parallel);
+    // 12 steps, all delivered after the backward pass: with 'auto', 8 on the worker, then the probe alternates.
+    assert.equal(r.deferred + r.main, 4 * 12);
+    assert.equal(r.deferred, parallel === false ? 0 : 4 * 10);
+    // The penalty is a sizeable part of the loss here (tau 2, N 64): leaving it out would show.
+    assert.ok(Math.abs(r.penalty) > 0.1 * Math.abs(r.reported[11]!), `penalty ${r.penalty}, loss ${r.reported[11]}`);
+    assert.equal(r.reported.length, 12);
+    for (let i = 0; i < 12; i++) assert.ok(Math.abs(r.reported[i]! - r.expected[i]!) <= 1e-5 * Math.abs(r.expected[i]!), `${parallel}, step ${i}: reported ${r.reported[i]}, expected ${r.expected[i]}`);
+  }
 });
